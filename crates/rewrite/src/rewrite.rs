@@ -1,0 +1,295 @@
+//! The whole-message rewrite: policy, emergency check, then the SDP rewrite of every SDP part.
+
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::ops::Range;
+
+use rec_sdp::{force_relay, RelayPolicy, SectionReport};
+use rec_sip::Message;
+
+use crate::config::{RewriteConfig, UNDECODABLE_CODECS};
+use crate::policy::{Decision, Policy, PolicyConfig, RuleError};
+
+/// How many emergency Call-IDs are remembered so that answers and re-INVITEs of an emergency call, which carry
+/// no emergency marker of their own, are left alone too.
+const EMERGENCY_MEMORY: usize = 4096;
+
+/// Why a message could not be handled at all (the caller forwards the original bytes).
+#[derive(Debug, thiserror::Error)]
+pub enum RewriteError {
+    /// The input is not one complete SIP message.
+    #[error("not a complete SIP message: {0}")]
+    NotSip(#[from] rec_sip::ParseError),
+}
+
+/// Why a message was left exactly as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unchanged {
+    /// The message carries no SDP body.
+    NoSdp,
+    /// The policy does not record this call.
+    NotRecorded(Decision),
+    /// An emergency call (or an answer / re-INVITE of one), and `emergency = false`.
+    Emergency(&'static str),
+    /// Every SDP part was examined and nothing applied (see the part accounts for why).
+    NothingApplied,
+}
+
+impl fmt::Display for Unchanged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unchanged::NoSdp => f.write_str("message carries no SDP"),
+            Unchanged::NotRecorded(d) => write!(f, "call not recorded: {}", d.reason),
+            Unchanged::Emergency(why) => write!(
+                f,
+                "emergency call ({why}): never rewritten unless [rewrite] emergency = true"
+            ),
+            Unchanged::NothingApplied => f.write_str("no SDP part needed a change"),
+        }
+    }
+}
+
+/// What happened to one SDP body part.
+#[derive(Debug, Clone)]
+pub struct PartAccount {
+    /// 1-based position among the message's body parts (1 for a single-part body).
+    pub part: usize,
+    /// Byte range of the part's body in the original message.
+    pub range: Range<usize>,
+    /// Per media section reports, or why the SDP could not be read (the part is then left unchanged).
+    pub sections: Result<Vec<SectionReport>, String>,
+}
+
+/// The result of rewriting one message: the new bytes when anything changed, and an account of why.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The rewritten message; `None` when the original must be forwarded unchanged.
+    pub output: Option<Vec<u8>>,
+    /// Set when the message was left unchanged as a whole.
+    pub unchanged: Option<Unchanged>,
+    /// The policy decision, when it was taken.
+    pub decision: Option<Decision>,
+    /// One entry per SDP body part examined.
+    pub parts: Vec<PartAccount>,
+}
+
+impl Account {
+    fn unchanged(why: Unchanged, decision: Option<Decision>) -> Account {
+        Account {
+            output: None,
+            unchanged: Some(why),
+            decision,
+            parts: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Account {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.output {
+            Some(_) => writeln!(f, "rewritten")?,
+            None => writeln!(
+                f,
+                "unchanged: {}",
+                self.unchanged
+                    .as_ref()
+                    .map_or_else(|| "no change".to_owned(), ToString::to_string)
+            )?,
+        }
+        if let Some(decision) = &self.decision {
+            writeln!(f, "  policy: {}", decision.reason)?;
+        }
+        for part in &self.parts {
+            let sections = match &part.sections {
+                Err(why) => {
+                    writeln!(
+                        f,
+                        "  SDP part {}: left unchanged, unreadable SDP: {why}",
+                        part.part
+                    )?;
+                    continue;
+                }
+                Ok(sections) => sections,
+            };
+            writeln!(f, "  SDP part {}:", part.part)?;
+            for section in sections {
+                writeln!(f, "    {section}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The rewriter: configuration and policy, parsed once, plus the memory of emergency calls.
+#[derive(Debug)]
+pub struct Rewriter {
+    config: RewriteConfig,
+    policy: Policy,
+    edge_addresses: Vec<String>,
+    emergency_calls: HashSet<String>,
+    emergency_order: VecDeque<String>,
+}
+
+impl Rewriter {
+    /// Builds a rewriter; fails on a policy rule that cannot be understood.
+    pub fn new(config: RewriteConfig, policy: &PolicyConfig) -> Result<Rewriter, RuleError> {
+        Ok(Rewriter {
+            edge_addresses: config
+                .edge_addresses
+                .iter()
+                .map(|a| a.to_string())
+                .collect(),
+            policy: Policy::new(policy)?,
+            config,
+            emergency_calls: HashSet::new(),
+            emergency_order: VecDeque::new(),
+        })
+    }
+
+    /// Rewrites one complete SIP message (see the crate documentation for when and how).
+    pub fn rewrite(&mut self, bytes: &[u8]) -> Result<Account, RewriteError> {
+        let message = Message::parse(bytes)?;
+        let sdp_parts: Vec<(usize, Range<usize>)> = message
+            .bodies()
+            .into_iter()
+            .enumerate()
+            .filter(|(_, part)| part.is_sdp())
+            .map(|(i, part)| (i + 1, part.body_range.clone()))
+            .collect();
+
+        if let Some(why) = self.emergency(&message) {
+            return Ok(Account::unchanged(Unchanged::Emergency(why), None));
+        }
+        if sdp_parts.is_empty() {
+            return Ok(Account::unchanged(Unchanged::NoSdp, None));
+        }
+        let decision = self
+            .policy
+            .decide(parties(&message).iter().map(String::as_str));
+        if !decision.record {
+            return Ok(Account::unchanged(
+                Unchanged::NotRecorded(decision.clone()),
+                Some(decision),
+            ));
+        }
+
+        let edge: Vec<&str> = self.edge_addresses.iter().map(String::as_str).collect();
+        let drop_codecs: &[&str] = if self.config.drop_undecodable_codecs && message.is_request() {
+            UNDECODABLE_CODECS
+        } else {
+            &[]
+        };
+        let relay_policy = RelayPolicy {
+            edge_addresses: &edge,
+            invalid_port: self.config.invalid_port,
+            video: self.config.video,
+            drop_codecs,
+        };
+
+        let mut parts = Vec::with_capacity(sdp_parts.len());
+        let mut replacements: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
+        for (part, range) in sdp_parts {
+            let sdp = &bytes[range.clone()];
+            match force_relay(sdp, &relay_policy) {
+                Ok(rewrite) => {
+                    if !rewrite.is_unchanged() {
+                        replacements.push((range.clone(), rewrite.apply(sdp)));
+                    }
+                    parts.push(PartAccount {
+                        part,
+                        range,
+                        sections: Ok(rewrite.report),
+                    });
+                }
+                Err(error) => parts.push(PartAccount {
+                    part,
+                    range,
+                    sections: Err(error.to_string()),
+                }),
+            }
+        }
+
+        if replacements.is_empty() {
+            return Ok(Account {
+                output: None,
+                unchanged: Some(Unchanged::NothingApplied),
+                decision: Some(decision),
+                parts,
+            });
+        }
+        let borrowed: Vec<(Range<usize>, &[u8])> = replacements
+            .iter()
+            .map(|(range, bytes)| (range.clone(), bytes.as_slice()))
+            .collect();
+        let output = rec_sip::replace_bodies(bytes, &borrowed)?;
+        Ok(Account {
+            output: Some(output),
+            unchanged: None,
+            decision: Some(decision),
+            parts,
+        })
+    }
+
+    /// Says why the message belongs to an emergency call that must not be rewritten, remembering the Call-ID.
+    fn emergency(&mut self, message: &Message<'_>) -> Option<&'static str> {
+        if self.config.emergency {
+            return None;
+        }
+        let call_id = message.call_id().unwrap_or("");
+        let marker = emergency_marker(message);
+        match marker {
+            Some(_) => {
+                if !call_id.is_empty() && self.emergency_calls.insert(call_id.to_owned()) {
+                    self.emergency_order.push_back(call_id.to_owned());
+                    if self.emergency_order.len() > EMERGENCY_MEMORY {
+                        if let Some(old) = self.emergency_order.pop_front() {
+                            self.emergency_calls.remove(&old);
+                        }
+                    }
+                }
+                marker
+            }
+            None if self.emergency_calls.contains(call_id) => Some("earlier message of this call"),
+            None => None,
+        }
+    }
+}
+
+/// One-shot form of [`Rewriter::rewrite`].
+pub fn rewrite_message(
+    bytes: &[u8],
+    config: &RewriteConfig,
+    policy: &PolicyConfig,
+) -> Result<Result<Account, RewriteError>, RuleError> {
+    Ok(Rewriter::new(config.clone(), policy)?.rewrite(bytes))
+}
+
+/// The emergency markers of a message: `Priority: emergency`, a PIDF-LO body, an `urn:service:sos` target.
+fn emergency_marker(message: &Message<'_>) -> Option<&'static str> {
+    if message
+        .header_values("Priority")
+        .any(|v| v.trim().eq_ignore_ascii_case("emergency"))
+    {
+        return Some("Priority: emergency");
+    }
+    if message.bodies().iter().any(|part| part.is_pidf()) {
+        return Some("PIDF-LO location body");
+    }
+    if message
+        .request_uri()
+        .is_some_and(|uri| uri.to_ascii_lowercase().starts_with("urn:service:sos"))
+    {
+        return Some("urn:service:sos target");
+    }
+    None
+}
+
+/// The URIs naming the parties of the call: From, To, P-Asserted-Identity and the Request-URI.
+fn parties(message: &Message<'_>) -> Vec<String> {
+    let mut uris = Vec::new();
+    uris.extend(message.from().map(|a| a.uri.to_string()));
+    uris.extend(message.to().map(|a| a.uri.to_string()));
+    uris.extend(message.p_asserted_identities().map(|a| a.uri.to_string()));
+    uris.extend(message.request_uri().map(str::to_owned));
+    uris
+}

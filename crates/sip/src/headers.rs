@@ -1,0 +1,250 @@
+//! Header lines: iteration, folding, compact names, comma splitting.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// One header (possibly folded over several lines) as written in the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// Name as written (original case, maybe compact form).
+    pub name: &'a str,
+    /// Value as written: leading/trailing whitespace trimmed, folding (CRLF + whitespace) kept.
+    pub raw_value: &'a str,
+    /// Offsets of `name` in the message (or part) bytes.
+    pub name_range: Range<usize>,
+    /// Offsets of `raw_value` in the message (or part) bytes.
+    pub value_range: Range<usize>,
+}
+
+impl<'a> Header<'a> {
+    /// The value with every fold (`[WSP] CRLF WSP...`) replaced by one space; borrowed when unfolded.
+    pub fn value(&self) -> Cow<'a, str> {
+        unfold(self.raw_value)
+    }
+
+    /// Whether this header is `name` (case-insensitive, compact forms match full names).
+    pub fn is(&self, name: &str) -> bool {
+        names_match(self.name, canonical_name(name))
+    }
+}
+
+/// Replaces line folding with a single space.
+pub(crate) fn unfold(raw: &str) -> Cow<'_, str> {
+    if !raw.contains('\n') {
+        return Cow::Borrowed(raw);
+    }
+    let mut out = String::with_capacity(raw.len());
+    for (i, line) in raw.split('\n').enumerate() {
+        let line = line.trim_end_matches('\r');
+        if i == 0 {
+            out.push_str(line.trim_end_matches([' ', '\t']));
+        } else {
+            out.push(' ');
+            out.push_str(line.trim_matches(|c| c == ' ' || c == '\t'));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Compact header forms (RFC 3261 7.3.3 and later RFCs) mapped to lower-case full names.
+pub(crate) fn canonical_name(name: &str) -> &str {
+    if name.len() != 1 {
+        return name;
+    }
+    match name.as_bytes()[0].to_ascii_lowercase() {
+        b'a' => "accept-contact",
+        b'b' => "referred-by",
+        b'c' => "content-type",
+        b'd' => "request-disposition",
+        b'e' => "content-encoding",
+        b'f' => "from",
+        b'i' => "call-id",
+        b'j' => "reject-contact",
+        b'k' => "supported",
+        b'l' => "content-length",
+        b'm' => "contact",
+        b'n' => "identity-info",
+        b'o' => "event",
+        b'r' => "refer-to",
+        b's' => "subject",
+        b't' => "to",
+        b'u' => "allow-events",
+        b'v' => "via",
+        b'x' => "session-expires",
+        b'y' => "identity",
+        _ => name,
+    }
+}
+
+/// `written` (maybe compact) names the header `want` (already canonical or any case).
+pub(crate) fn names_match(written: &str, want: &str) -> bool {
+    canonical_name(written).eq_ignore_ascii_case(canonical_name(want))
+}
+
+/// Iterator over the headers of a header block.
+#[derive(Debug, Clone)]
+pub struct HeaderIter<'a> {
+    text: &'a str,
+    pos: usize,
+    end: usize,
+}
+
+impl<'a> HeaderIter<'a> {
+    /// Headers of `text[pos..end]` (offsets reported relative to `text`).
+    pub(crate) fn new(text: &'a str, pos: usize, end: usize) -> Self {
+        HeaderIter { text, pos, end }
+    }
+}
+
+/// End of the line at `pos` (index of '\n' or `end`) and the start of the next line.
+fn line_bounds(b: &[u8], pos: usize, end: usize) -> (usize, usize) {
+    match memchr::memchr(b'\n', &b[pos..end]) {
+        Some(i) => (pos + i, pos + i + 1),
+        None => (end, end),
+    }
+}
+
+/// Parses the header starting at line `pos` (not a continuation line); returns it and the
+/// offset of the next header line.
+fn header_from(text: &str, pos: usize, end: usize) -> (Option<Header<'_>>, usize) {
+    let b = text.as_bytes();
+    let (mut nl, mut next) = line_bounds(b, pos, end);
+    // Extend over continuation lines.
+    while next < end && (b[next] == b' ' || b[next] == b'\t') {
+        let (n2, x2) = line_bounds(b, next, end);
+        nl = n2;
+        next = x2;
+    }
+    let line = &text[pos..nl];
+    let Some(colon) = line.find(':') else {
+        return (None, next);
+    };
+    let name = line[..colon].trim_end_matches([' ', '\t']);
+    let value_raw = &line[colon + 1..];
+    let lead = value_raw.len() - value_raw.trim_start_matches([' ', '\t', '\r', '\n']).len();
+    let value = value_raw.trim_matches(|c| c == ' ' || c == '\t' || c == '\r' || c == '\n');
+    let vstart = pos + colon + 1 + lead;
+    (
+        Some(Header {
+            name,
+            raw_value: value,
+            name_range: pos..pos + name.len(),
+            value_range: vstart..vstart + value.len(),
+        }),
+        next,
+    )
+}
+
+/// The header whose first line starts at `pos`.
+pub(crate) fn header_at(text: &str, pos: usize, end: usize) -> Option<Header<'_>> {
+    header_from(text, pos, end).0
+}
+
+impl<'a> Iterator for HeaderIter<'a> {
+    type Item = Header<'a>;
+    fn next(&mut self) -> Option<Header<'a>> {
+        while self.pos < self.end {
+            let b = self.text.as_bytes();
+            if b[self.pos] == b' ' || b[self.pos] == b'\t' {
+                // Stray continuation (only possible in unvalidated part headers): skip the line.
+                self.pos = line_bounds(b, self.pos, self.end).1;
+                continue;
+            }
+            let (h, next) = header_from(self.text, self.pos, self.end);
+            self.pos = next;
+            if let Some(h) = h {
+                if !h.name.is_empty() {
+                    return Some(h);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Splits a header value at commas outside quotes and `<>`, trimming, skipping empty elements.
+pub(crate) fn split_commas(v: &str) -> impl Iterator<Item = &str> {
+    let b = v.as_bytes();
+    let mut pos = 0;
+    std::iter::from_fn(move || loop {
+        if pos > b.len() {
+            return None;
+        }
+        let start = pos;
+        let mut i = pos;
+        let mut quoted = false;
+        let mut angle = false;
+        while i < b.len() {
+            match b[i] {
+                b'\\' if quoted => i += 1,
+                b'"' if !angle => quoted = !quoted,
+                b'<' if !quoted => angle = true,
+                b'>' if !quoted => angle = false,
+                b',' if !quoted && !angle => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        let i = i.min(b.len());
+        pos = i + 1;
+        let item = v[start..i].trim_matches(|c: char| c.is_ascii_whitespace());
+        if !item.is_empty() {
+            return Some(item);
+        }
+    })
+}
+
+/// Finds `key=value` in a `;`-separated parameter list (quotes respected), for MIME/URI params.
+pub(crate) fn split_params(v: &str) -> impl Iterator<Item = &str> {
+    let b = v.as_bytes();
+    let mut pos = 0;
+    std::iter::from_fn(move || loop {
+        if pos > b.len() {
+            return None;
+        }
+        let start = pos;
+        let mut i = pos;
+        let mut quoted = false;
+        while i < b.len() {
+            match b[i] {
+                b'\\' if quoted => i += 1,
+                b'"' => quoted = !quoted,
+                b';' if !quoted => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        let i = i.min(b.len());
+        pos = i + 1;
+        let item = v[start..i].trim_matches(|c: char| c.is_ascii_whitespace());
+        if !item.is_empty() {
+            return Some(item);
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unfold_collapses_folding() {
+        assert_eq!(unfold("a,\r\n   b"), "a, b");
+        assert_eq!(unfold("a \r\n\tb"), "a b");
+        assert!(matches!(unfold("plain"), Cow::Borrowed("plain")));
+    }
+
+    #[test]
+    fn commas_respect_quotes_and_angles() {
+        let v: Vec<_> = split_commas(r#""a,b" <sip:x;p=1,2>, <tel:+1>;;, ,"#).collect();
+        assert_eq!(v, vec![r#""a,b" <sip:x;p=1,2>"#, "<tel:+1>;;"]);
+    }
+
+    #[test]
+    fn compact_names() {
+        assert!(names_match("i", "Call-ID"));
+        assert!(names_match("L", "content-length"));
+        assert!(names_match("CONTENT-LENGTH", "l"));
+        assert!(!names_match("x-i", "call-id"));
+    }
+}
