@@ -15,3 +15,4 @@ pub mod rtp;
 pub mod turn;
 
 pub use link::{decode_frame, decode_transport, DecodeError, Decoded, LinkType, Transport};
+pub use turn::{unwrap_turn, TurnTracker, Unwrapped};

@@ -295,40 +295,28 @@ fn tcp_follow_counts_retransmitted_bytes() {
     assert!(s.stats.out_of_order_segments > 100, "{:?}", s.stats);
 }
 
-/// Splits a SIP byte stream into messages by Content-Length (RFC 3261 §18.3), the job
-/// `rec_sip::StreamFramer` will do (that crate has no framer yet; this minimal one stands in).
-/// Returns the messages' start lines; panics on bytes that are not SIP.
-fn sip_start_lines(mut stream: &[u8]) -> Vec<String> {
+/// Frames a reassembled SIP byte stream with the product's framer (`rec_sip::StreamFramer`), pushing it in
+/// 1460-byte pieces as a socket would deliver it. Returns the messages' start lines; framing errors fail.
+fn sip_start_lines(stream: &[u8]) -> Vec<String> {
+    let mut framer = rec_sip::StreamFramer::default();
     let mut lines = Vec::new();
-    while !stream.is_empty() {
-        // Keep-alive CRLFs between messages (RFC 5626) are skipped.
-        if stream.starts_with(b"\r\n") {
-            stream = &stream[2..];
-            continue;
+    for piece in stream.chunks(1460) {
+        framer.push(piece);
+        while let Some(frame) = framer.next_frame() {
+            let message = frame.expect("a well-formed SIP message");
+            let end = message
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .unwrap_or(message.len());
+            let start = String::from_utf8_lossy(&message[..end]).into_owned();
+            assert!(
+                start.starts_with("SIP/2.0 ") || start.ends_with(" SIP/2.0"),
+                "not a SIP start line: {start:?}"
+            );
+            lines.push(start);
         }
-        let head_end = stream
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .expect("header end")
-            + 4;
-        let head = std::str::from_utf8(&stream[..head_end]).expect("UTF-8 header");
-        let mut body = 0usize;
-        for line in head.split("\r\n") {
-            if let Some((name, value)) = line.split_once(':') {
-                let name = name.trim().to_ascii_lowercase();
-                if name == "content-length" || name == "l" {
-                    body = value.trim().parse().expect("Content-Length");
-                }
-            }
-        }
-        let start = head.split("\r\n").next().unwrap().to_owned();
-        assert!(
-            start.starts_with("SIP/2.0 ") || start.ends_with(" SIP/2.0"),
-            "not a SIP start line: {start:?}"
-        );
-        lines.push(start);
-        stream = &stream[head_end + body..];
     }
+    assert_eq!(framer.buffered(), 0, "bytes left over after the last message");
     lines
 }
 
