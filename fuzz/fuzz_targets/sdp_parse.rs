@@ -7,6 +7,6 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(sdp.to_bytes(), data, "round trip");
     for media in sdp.media() {
         let _ = media.candidates().count();
-        let _ = media.crypto().count();
+        let _ = media.cryptos().count();
     }
 });

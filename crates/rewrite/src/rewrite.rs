@@ -5,7 +5,7 @@ use std::fmt;
 use std::ops::Range;
 
 use rec_sdp::{force_relay, RelayPolicy, SectionReport};
-use rec_sip::Message;
+use rec_sip::{BodyPart, Message, NameAddr};
 
 use crate::config::{RewriteConfig, UNDECODABLE_CODECS};
 use crate::policy::{Decision, Policy, PolicyConfig, RuleError};
@@ -149,23 +149,22 @@ impl Rewriter {
     /// Rewrites one complete SIP message (see the crate documentation for when and how).
     pub fn rewrite(&mut self, bytes: &[u8]) -> Result<Account, RewriteError> {
         let message = Message::parse(bytes)?;
-        let sdp_parts: Vec<(usize, Range<usize>)> = message
-            .bodies()
-            .into_iter()
+        let bodies = message.bodies();
+        let facts = HeaderFacts::gather(&message);
+
+        if let Some(why) = self.emergency(&message, &facts, &bodies) {
+            return Ok(Account::unchanged(Unchanged::Emergency(why), None));
+        }
+        let sdp_parts: Vec<(usize, Range<usize>)> = bodies
+            .iter()
             .enumerate()
             .filter(|(_, part)| part.is_sdp())
             .map(|(i, part)| (i + 1, part.body_range.clone()))
             .collect();
-
-        if let Some(why) = self.emergency(&message) {
-            return Ok(Account::unchanged(Unchanged::Emergency(why), None));
-        }
         if sdp_parts.is_empty() {
             return Ok(Account::unchanged(Unchanged::NoSdp, None));
         }
-        let decision = self
-            .policy
-            .decide(parties(&message).iter().map(String::as_str));
+        let decision = self.policy.decide(facts.parties.iter().copied());
         if !decision.record {
             return Ok(Account::unchanged(
                 Unchanged::NotRecorded(decision.clone()),
@@ -221,7 +220,7 @@ impl Rewriter {
             .iter()
             .map(|(range, bytes)| (range.clone(), bytes.as_slice()))
             .collect();
-        let output = rec_sip::replace_bodies(bytes, &borrowed)?;
+        let output = rec_sip::replace_parts(&message, &bodies, &borrowed)?;
         Ok(Account {
             output: Some(output),
             unchanged: None,
@@ -231,14 +230,18 @@ impl Rewriter {
     }
 
     /// Says why the message belongs to an emergency call that must not be rewritten, remembering the Call-ID.
-    fn emergency(&mut self, message: &Message<'_>) -> Option<&'static str> {
+    fn emergency(
+        &mut self,
+        message: &Message<'_>,
+        facts: &HeaderFacts<'_>,
+        bodies: &[BodyPart<'_>],
+    ) -> Option<&'static str> {
         if self.config.emergency {
             return None;
         }
-        let call_id = message.call_id().unwrap_or("");
-        let marker = emergency_marker(message);
-        match marker {
-            Some(_) => {
+        let call_id = facts.call_id;
+        match emergency_marker(message, facts, bodies) {
+            Some(marker) => {
                 if !call_id.is_empty() && self.emergency_calls.insert(call_id.to_owned()) {
                     self.emergency_order.push_back(call_id.to_owned());
                     if self.emergency_order.len() > EMERGENCY_MEMORY {
@@ -247,9 +250,11 @@ impl Rewriter {
                         }
                     }
                 }
-                marker
+                Some(marker)
             }
-            None if self.emergency_calls.contains(call_id) => Some("earlier message of this call"),
+            None if !self.emergency_calls.is_empty() && self.emergency_calls.contains(call_id) => {
+                Some("earlier message of this call")
+            }
             None => None,
         }
     }
@@ -264,32 +269,84 @@ pub fn rewrite_message(
     Ok(Rewriter::new(config.clone(), policy)?.rewrite(bytes))
 }
 
+/// What the rewriter needs from the headers, gathered in one pass over them.
+struct HeaderFacts<'a> {
+    call_id: &'a str,
+    priority_emergency: bool,
+    /// URIs naming the parties: From, To, P-Asserted-Identity and the Request-URI.
+    parties: Vec<&'a str>,
+}
+
+impl<'a> HeaderFacts<'a> {
+    fn gather(message: &Message<'a>) -> HeaderFacts<'a> {
+        let mut facts = HeaderFacts {
+            call_id: "",
+            priority_emergency: false,
+            parties: Vec::with_capacity(4),
+        };
+        facts.parties.extend(message.request_uri());
+        for header in message.headers() {
+            let name = header.name;
+            if header.is("call-id") {
+                facts.call_id = header.raw_value.trim();
+            } else if header.is("from") || header.is("to") {
+                if let Ok(addr) = NameAddr::parse(header.raw_value) {
+                    facts.parties.push(addr.uri.as_str());
+                }
+            } else if name.eq_ignore_ascii_case("p-asserted-identity") {
+                for value in split_header_list(header.raw_value) {
+                    if let Ok(addr) = NameAddr::parse(value) {
+                        facts.parties.push(addr.uri.as_str());
+                    }
+                }
+            } else if name.eq_ignore_ascii_case("priority") {
+                facts.priority_emergency |= header.raw_value.trim().eq_ignore_ascii_case("emergency");
+            }
+        }
+        facts
+    }
+}
+
+/// Splits a header value list at commas outside `<>` and quotes.
+fn split_header_list(value: &str) -> impl Iterator<Item = &str> {
+    let mut depth_angle = false;
+    let mut quoted = false;
+    let mut start = 0;
+    let bytes = value.as_bytes();
+    let mut items = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' if !depth_angle => quoted = !quoted,
+            b'<' if !quoted => depth_angle = true,
+            b'>' if !quoted => depth_angle = false,
+            b',' if !quoted && !depth_angle => {
+                items.push(value[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(value[start..].trim());
+    items.into_iter().filter(|item| !item.is_empty())
+}
+
 /// The emergency markers of a message: `Priority: emergency`, a PIDF-LO body, an `urn:service:sos` target.
-fn emergency_marker(message: &Message<'_>) -> Option<&'static str> {
-    if message
-        .header_values("Priority")
-        .any(|v| v.trim().eq_ignore_ascii_case("emergency"))
-    {
+fn emergency_marker(
+    message: &Message<'_>,
+    facts: &HeaderFacts<'_>,
+    bodies: &[BodyPart<'_>],
+) -> Option<&'static str> {
+    if facts.priority_emergency {
         return Some("Priority: emergency");
     }
-    if message.bodies().iter().any(|part| part.is_pidf()) {
+    if bodies.iter().any(BodyPart::is_pidf) {
         return Some("PIDF-LO location body");
     }
     if message
         .request_uri()
-        .is_some_and(|uri| uri.to_ascii_lowercase().starts_with("urn:service:sos"))
+        .is_some_and(|uri| uri.get(..15).is_some_and(|p| p.eq_ignore_ascii_case("urn:service:sos")))
     {
         return Some("urn:service:sos target");
     }
     None
-}
-
-/// The URIs naming the parties of the call: From, To, P-Asserted-Identity and the Request-URI.
-fn parties(message: &Message<'_>) -> Vec<String> {
-    let mut uris = Vec::new();
-    uris.extend(message.from().map(|a| a.uri.to_string()));
-    uris.extend(message.to().map(|a| a.uri.to_string()));
-    uris.extend(message.p_asserted_identities().map(|a| a.uri.to_string()));
-    uris.extend(message.request_uri().map(str::to_owned));
-    uris
 }

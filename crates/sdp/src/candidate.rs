@@ -140,7 +140,8 @@ impl<'a> Candidate<'a> {
                         "rport" => rport = Some(parse_port(v).ok_or(bad("rport not a number"))?),
                         "tcptype" => tcptype = Some(v),
                         "generation" => {
-                            generation = Some(v.parse().map_err(|_| bad("generation not a number"))?)
+                            generation =
+                                Some(v.parse().map_err(|_| bad("generation not a number"))?)
                         }
                         _ => {}
                     }

@@ -76,7 +76,9 @@ impl<'a> KeyParam<'a> {
                 let length = l.parse().map_err(|_| bad("MKI length not 1..255"))?;
                 mki = Some(Mki { value, length });
             } else if let Some(exp) = p.strip_prefix("2^") {
-                let n: u8 = exp.parse().map_err(|_| bad("lifetime exponent not a number"))?;
+                let n: u8 = exp
+                    .parse()
+                    .map_err(|_| bad("lifetime exponent not a number"))?;
                 lifetime = Some(Lifetime::PowerOfTwo(n));
             } else {
                 let n = p.parse().map_err(|_| bad("lifetime not a number"))?;

@@ -122,12 +122,23 @@ impl fmt::Debug for Line<'_> {
 /// A parsed SDP: its lines, the session section and the media sections.
 ///
 /// Parsing allocates one vector of lines; every value borrows from the input.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` shows the lines (crypto lines redacted), never the raw input bytes.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Sdp<'a> {
     input: &'a [u8],
     lines: Vec<Line<'a>>,
     /// Index of each `m=` line.
     media_starts: Vec<usize>,
+}
+
+impl fmt::Debug for Sdp<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sdp")
+            .field("len", &self.input.len())
+            .field("lines", &self.lines)
+            .field("media_starts", &self.media_starts)
+            .finish()
+    }
 }
 
 impl<'a> Sdp<'a> {
@@ -211,7 +222,11 @@ impl<'a> Sdp<'a> {
 
     /// Lines of the session section (before the first `m=`).
     pub fn session_lines(&self) -> &[Line<'a>] {
-        let end = self.media_starts.first().copied().unwrap_or(self.lines.len());
+        let end = self
+            .media_starts
+            .first()
+            .copied()
+            .unwrap_or(self.lines.len());
         &self.lines[..end]
     }
 

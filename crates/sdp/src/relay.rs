@@ -11,6 +11,10 @@
 //! session-level `c=` is rewritten in place when no other media section relies on it,
 //! otherwise a media-level `c=` line is inserted right after the `m=` line (after `i=` if
 //! present) so the other sections keep their address.
+//!
+//! A default (`m=` or `a=rtcp:` port) that already equals the invalid port is not moved: that
+//! is what a rewritten candidate looks like, and moving it would make the rewrite of a
+//! rewritten SDP differ from nothing (the rewrite is idempotent).
 
 use core::fmt;
 use core::ops::Range;
@@ -145,7 +149,11 @@ impl fmt::Display for SectionReport {
             sep = "; ";
         }
         if !self.changed.is_empty() {
-            write!(f, "{sep}{} candidate port(s) -> invalid", self.changed.len())?;
+            write!(
+                f,
+                "{sep}{} candidate port(s) -> invalid",
+                self.changed.len()
+            )?;
             if let Some(c) = self.changed.first() {
                 write!(f, " {}", c.new_port)?;
             }
@@ -233,7 +241,12 @@ fn pick_relay<'c, 'a>(
     component: u32,
     like: Option<&Candidate<'a>>,
 ) -> Option<&'c Candidate<'a>> {
-    let of_comp = || relays.iter().copied().filter(move |c| c.component == component);
+    let of_comp = || {
+        relays
+            .iter()
+            .copied()
+            .filter(move |c| c.component == component)
+    };
     if let Some(l) = like {
         if let Some(c) = of_comp().find(|c| c.group() == l.group() && c.transport == l.transport) {
             return Some(c);
@@ -341,7 +354,8 @@ fn rewrite_candidates<'a>(
     // Default candidate.
     let conn = m.connection().and_then(Result::ok);
     let conn_addr = conn.as_ref().map(|c| c.address);
-    let addr_matches = |c: &Candidate<'_>, addr: Option<&str>| addr.is_none_or(|a| same_addr(a, c.address));
+    let addr_matches =
+        |c: &Candidate<'_>, addr: Option<&str>| addr.is_none_or(|a| same_addr(a, c.address));
     let is_relay_endpoint = |port: u16, addr: Option<&str>, comp: u32| {
         relays
             .iter()
@@ -354,7 +368,10 @@ fn rewrite_candidates<'a>(
         rtcp_port: None,
     };
     let mut rtp_relay = None;
-    let rtp_on_other = others().any(|c| c.component == 1 && c.port == ml.port && addr_matches(c, conn_addr))
+    // A default already at the invalid port is left alone: after our own rewrite a non-relay
+    // candidate sits there, and treating it as the default would break idempotence.
+    let rtp_on_other = ml.port != policy.invalid_port
+        && others().any(|c| c.component == 1 && c.port == ml.port && addr_matches(c, conn_addr))
         && !is_relay_endpoint(ml.port, conn_addr, 1);
     if rtp_on_other {
         if let Some(r) = pick_relay(&relays, 1, None) {
@@ -386,11 +403,13 @@ fn rewrite_candidates<'a>(
 
     if let Some(Ok(rtcp)) = m.rtcp() {
         let rtcp_addr = rtcp.address.or(conn_addr);
-        let on_other = others().any(|c| {
-            (c.component == 2 || (c.component == 1 && rtcp.port == ml.port))
-                && c.port == rtcp.port
-                && addr_matches(c, rtcp_addr)
-        }) && !is_relay_endpoint(rtcp.port, rtcp_addr, 2);
+        let on_other = rtcp.port != policy.invalid_port
+            && others().any(|c| {
+                (c.component == 2 || (c.component == 1 && rtcp.port == ml.port))
+                    && c.port == rtcp.port
+                    && addr_matches(c, rtcp_addr)
+            })
+            && !is_relay_endpoint(rtcp.port, rtcp_addr, 2);
         if on_other {
             let r2 = pick_relay(&relays, 2, rtp_relay).or_else(|| {
                 if m.rtcp_mux() || rtcp.port == ml.port {
@@ -505,9 +524,17 @@ fn static_encoding(pt: &str) -> Option<&'static str> {
 
 /// Formats that carry no audio/video of their own: never count as "the last codec".
 fn is_auxiliary(enc: &str) -> bool {
-    ["CN", "telephone-event", "red", "ulpfec", "rtx", "x-ulpfecuc", "flexfec"]
-        .iter()
-        .any(|a| a.eq_ignore_ascii_case(enc))
+    [
+        "CN",
+        "telephone-event",
+        "red",
+        "ulpfec",
+        "rtx",
+        "x-ulpfecuc",
+        "flexfec",
+    ]
+    .iter()
+    .any(|a| a.eq_ignore_ascii_case(enc))
 }
 
 fn drop_codecs<'a>(
@@ -528,7 +555,8 @@ fn drop_codecs<'a>(
     let mut drop: Vec<bool> = formats
         .iter()
         .map(|f| {
-            encoding(f).is_some_and(|e| policy.drop_codecs.iter().any(|d| d.eq_ignore_ascii_case(e)))
+            encoding(f)
+                .is_some_and(|e| policy.drop_codecs.iter().any(|d| d.eq_ignore_ascii_case(e)))
         })
         .collect();
     let real = |i: usize| encoding(formats[i]).is_none_or(|e| !is_auxiliary(e));
@@ -570,7 +598,9 @@ fn drop_codecs<'a>(
         if name != Some("rtpmap") && name != Some("fmtp") {
             continue;
         }
-        let Some((v, _)) = l.attr_value() else { continue };
+        let Some((v, _)) = l.attr_value() else {
+            continue;
+        };
         let fmt = tokens(v, 0).next().map(|(t, _)| t).unwrap_or("");
         if dropped.contains(&fmt) {
             edits.push(Edit {

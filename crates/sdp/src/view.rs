@@ -119,7 +119,10 @@ impl<'a> MediaLine<'a> {
         let (media, _) = t.next().ok_or(bad("no media type"))?;
         let (port_tok, port_tok_range) = t.next().ok_or(bad("no port"))?;
         let (port_str, count) = match port_tok.split_once('/') {
-            Some((p, c)) => (p, Some(parse_port(c).ok_or(bad("port count not a number"))?)),
+            Some((p, c)) => (
+                p,
+                Some(parse_port(c).ok_or(bad("port count not a number"))?),
+            ),
             None => (port_tok, None),
         };
         let port = parse_port(port_str).ok_or(bad("port not a number 0..65535"))?;
@@ -500,7 +503,10 @@ impl<'s, 'a> MediaSection<'s, 'a> {
             let (pt, rest) = v.split_once(' ').ok_or(bad("no encoding"))?;
             let pt: u8 = pt.parse().map_err(|_| bad("payload type not 0..255"))?;
             let mut parts = rest.trim().split('/');
-            let encoding = parts.next().filter(|e| !e.is_empty()).ok_or(bad("no encoding"))?;
+            let encoding = parts
+                .next()
+                .filter(|e| !e.is_empty())
+                .ok_or(bad("no encoding"))?;
             let clock_rate = parts
                 .next()
                 .and_then(|c| c.parse().ok())
@@ -548,17 +554,25 @@ impl<'s, 'a> MediaSection<'s, 'a> {
             let last = l.trim().parse().ok()?;
             (first <= last).then_some(SsrcRange { first, last })
         })();
-        Some(r.ok_or(SdpError::bad(idx, "a=x-ssrc-range", "expected <first>-<last> SSRCs")))
+        Some(r.ok_or(SdpError::bad(
+            idx,
+            "a=x-ssrc-range",
+            "expected <first>-<last> SSRCs",
+        )))
     }
 
     /// `a=ice-ufrag:` (trimmed).
     pub fn ice_ufrag(&self) -> Option<&'a str> {
-        self.attribute("ice-ufrag").and_then(|a| a.value).map(str::trim)
+        self.attribute("ice-ufrag")
+            .and_then(|a| a.value)
+            .map(str::trim)
     }
 
     /// `a=ice-pwd:` (trimmed).
     pub fn ice_pwd(&self) -> Option<&'a str> {
-        self.attribute("ice-pwd").and_then(|a| a.value).map(str::trim)
+        self.attribute("ice-pwd")
+            .and_then(|a| a.value)
+            .map(str::trim)
     }
 
     /// Direction: media-level attribute, else session-level, else sendrecv.
@@ -570,7 +584,9 @@ impl<'s, 'a> MediaSection<'s, 'a> {
 
     /// `a=encryption:` value (`required`, `optional`, `rejected`).
     pub fn encryption(&self) -> Option<&'a str> {
-        self.attribute("encryption").and_then(|a| a.value).map(str::trim)
+        self.attribute("encryption")
+            .and_then(|a| a.value)
+            .map(str::trim)
     }
 
     /// `a=crypto:` and `a=cryptoscale:` lines in order; malformed ones as errors.

@@ -46,7 +46,7 @@ use std::ops::Range;
 pub use framer::{FrameError, StreamFramer};
 pub use headers::{Header, HeaderIter};
 pub use mime::{BodyPart, MediaType};
-pub use replace::replace_bodies;
+pub use replace::{replace_bodies, replace_parts};
 pub use uri::{NameAddr, Params, Uri};
 
 use headers::{canonical_name, names_match};

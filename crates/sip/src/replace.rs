@@ -1,7 +1,7 @@
 //! Byte-exact replacement of body parts with Content-Length fix-up.
 
 use crate::headers::names_match;
-use crate::{Message, ParseError};
+use crate::{BodyPart, Message, ParseError};
 use std::ops::Range;
 
 /// Replaces body (part) ranges of `message` and returns the new message.
@@ -17,6 +17,17 @@ pub fn replace_bodies(
 ) -> Result<Vec<u8>, ParseError> {
     let m = Message::parse_lenient(message)?;
     let parts = m.bodies();
+    replace_parts(&m, &parts, replacements)
+}
+
+/// [`replace_bodies`] for a message already parsed, with its [`Message::bodies`]: the same result
+/// without parsing the message and its parts a second time (the rewriter's hot path).
+pub fn replace_parts(
+    m: &Message<'_>,
+    parts: &[BodyPart<'_>],
+    replacements: &[(Range<usize>, &[u8])],
+) -> Result<Vec<u8>, ParseError> {
+    let message = m.bytes();
     let body = m.body_range();
     // (range to overwrite, new bytes) — digits are formatted into owned strings.
     let mut edits: Vec<(Range<usize>, Vec<u8>)> = Vec::with_capacity(replacements.len() + 2);
