@@ -5,7 +5,22 @@
 //! [`AudioSink`] (mixed PCM → encoded bytes).
 
 pub mod codec;
+pub mod dtmf;
+pub mod mixer;
+pub mod ogg_opus;
+pub mod red;
+pub mod resample;
 pub mod sink;
+pub mod timeline;
+pub mod wav;
 
+pub use codec::decoder_for;
 pub use codec::{DecodeError, Decoder};
+pub use dtmf::{DtmfEvent, DtmfTracker};
+pub use mixer::{Mixer, MixerConfig, MixerInput};
+pub use ogg_opus::{OggOpusSink, OpusSettings};
+pub use red::{parse_red, Red, RedBlock, RedError};
+pub use resample::Resampler;
 pub use sink::AudioSink;
+pub use timeline::{RtpIn, Timeline, TimelineConfig, TimelineOutput, TimelineStats};
+pub use wav::WavSink;

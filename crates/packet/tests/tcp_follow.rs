@@ -316,7 +316,11 @@ fn sip_start_lines(stream: &[u8]) -> Vec<String> {
             lines.push(start);
         }
     }
-    assert_eq!(framer.buffered(), 0, "bytes left over after the last message");
+    assert_eq!(
+        framer.buffered(),
+        0,
+        "bytes left over after the last message"
+    );
     lines
 }
 

@@ -217,6 +217,9 @@ impl Policy {
     /// Decides for a call whose parties are named by these URIs (From, To, P-Asserted-Identity, Request-URI …;
     /// `sip:`, `sips:` or `tel:`). A rule matches the call when it matches any party.
     pub fn decide<'u>(&self, party_uris: impl IntoIterator<Item = &'u str>) -> Decision {
+        if self.include.is_empty() && self.exclude.is_empty() {
+            return self.default_decision();
+        }
         let parties: Vec<(&str, Identity)> = party_uris
             .into_iter()
             .map(|uri| (uri, Identity::parse(uri, self.country_code.as_deref())))
@@ -241,6 +244,11 @@ impl Policy {
                 reason: format!("included by rule {rule} (party {party})"),
             };
         }
+        self.default_decision()
+    }
+
+    /// The decision for a call that no rule names.
+    fn default_decision(&self) -> Decision {
         match self.default {
             DefaultAction::Record => Decision {
                 record: true,

@@ -300,7 +300,8 @@ impl<'a> HeaderFacts<'a> {
                     }
                 }
             } else if name.eq_ignore_ascii_case("priority") {
-                facts.priority_emergency |= header.raw_value.trim().eq_ignore_ascii_case("emergency");
+                facts.priority_emergency |=
+                    header.raw_value.trim().eq_ignore_ascii_case("emergency");
             }
         }
         facts
@@ -342,10 +343,10 @@ fn emergency_marker(
     if bodies.iter().any(BodyPart::is_pidf) {
         return Some("PIDF-LO location body");
     }
-    if message
-        .request_uri()
-        .is_some_and(|uri| uri.get(..15).is_some_and(|p| p.eq_ignore_ascii_case("urn:service:sos")))
-    {
+    if message.request_uri().is_some_and(|uri| {
+        uri.get(..15)
+            .is_some_and(|p| p.eq_ignore_ascii_case("urn:service:sos"))
+    }) {
         return Some("urn:service:sos target");
     }
     None

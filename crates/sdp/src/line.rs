@@ -75,7 +75,7 @@ impl<'a> Line<'a> {
         if self.kind != Some('a') {
             return None;
         }
-        Some(match self.value.find(':') {
+        Some(match colon(self.value) {
             Some(i) => &self.value[..i],
             None => self.value,
         })
@@ -86,7 +86,7 @@ impl<'a> Line<'a> {
         if self.kind != Some('a') {
             return None;
         }
-        let i = self.value.find(':')?;
+        let i = colon(self.value)?;
         Some((&self.value[i + 1..], self.value_start() + i + 1))
     }
 
@@ -149,6 +149,8 @@ impl<'a> Sdp<'a> {
         if input.is_empty() {
             return Err(SdpError::Empty);
         }
+        // One UTF-8 check of the whole input (the common case); per line only to name the bad line.
+        let whole = core::str::from_utf8(input).ok();
         let mut lines = Vec::with_capacity(input.len() / 24 + 1);
         let mut media_starts = Vec::new();
         let mut pos = 0usize;
@@ -165,8 +167,12 @@ impl<'a> Sdp<'a> {
                 }
                 None => (input.len(), LineEnding::None, input.len()),
             };
-            let text = core::str::from_utf8(&input[pos..end])
-                .map_err(|_| SdpError::NotUtf8 { line: index + 1 })?;
+            // `pos` and `end` sit next to ASCII line breaks, so they are char boundaries of `whole`.
+            let text = match whole {
+                Some(whole) => &whole[pos..end],
+                None => core::str::from_utf8(&input[pos..end])
+                    .map_err(|_| SdpError::NotUtf8 { line: index + 1 })?,
+            };
             let tb = text.as_bytes();
             let (kind, value) = if tb.len() >= 2 && tb[0].is_ascii_alphabetic() && tb[1] == b'=' {
                 (Some(tb[0] as char), &text[2..])
@@ -270,4 +276,10 @@ impl<'a> Sdp<'a> {
             MediaSection::new(i, &self.lines[start..end], session)
         })
     }
+}
+
+/// Position of the first `:` in an attribute line: a plain byte loop, as attribute names are short and the
+/// colon comes early (a SIMD search costs more to set up than it saves here).
+fn colon(value: &str) -> Option<usize> {
+    value.bytes().position(|b| b == b':')
 }

@@ -171,6 +171,10 @@ pub struct Message<'a> {
     body_start: usize,
     body_end: usize,
     content_length: Option<usize>,
+    /// Offset of the first Content-Type header line, found while parsing (saves a header scan).
+    content_type_at: Option<usize>,
+    /// Offset of the Content-Length header line when there is exactly one (saves a header scan).
+    single_content_length_at: Option<usize>,
     mismatch: Option<(usize, usize)>,
 }
 
@@ -194,6 +198,8 @@ pub(crate) struct Head<'a> {
     pub(crate) headers_start: usize,
     pub(crate) body_start: usize,
     pub(crate) content_length: Option<usize>,
+    pub(crate) content_type_at: Option<usize>,
+    pub(crate) single_content_length_at: Option<usize>,
 }
 
 pub(crate) fn is_token_byte(b: u8) -> bool {
@@ -338,6 +344,9 @@ pub(crate) fn parse_head(
     let start = parse_start_line(start_text)?;
     let headers_start = lines.pos;
     let mut content_length: Option<usize> = None;
+    let mut content_type_at: Option<usize> = None;
+    let mut content_length_at: Option<usize> = None;
+    let mut content_length_headers = 0usize;
     let mut prev_is_header = false;
     for (idx, (off, line)) in lines.enumerate() {
         let line_no = idx + 2;
@@ -355,7 +364,12 @@ pub(crate) fn parse_head(
             return Err(ParseError::BadHeaderName { line: line_no });
         }
         prev_is_header = true;
+        if content_type_at.is_none() && names_match(name, "content-type") {
+            content_type_at = Some(off);
+        }
         if names_match(name, "content-length") {
+            content_length_headers += 1;
+            content_length_at.get_or_insert(off);
             // The value may be folded onto following lines; take this header's full value.
             let value = headers::header_at(head, off, head_end).map(|h| h.value());
             let value = value.unwrap_or(Cow::Borrowed(""));
@@ -390,6 +404,8 @@ pub(crate) fn parse_head(
         headers_start,
         body_start,
         content_length,
+        content_type_at,
+        single_content_length_at: content_length_at.filter(|_| content_length_headers == 1),
     })
 }
 
@@ -433,6 +449,8 @@ impl<'a> Message<'a> {
             body_start: h.body_start,
             body_end,
             content_length: h.content_length,
+            content_type_at: h.content_type_at,
+            single_content_length_at: h.single_content_length_at,
             mismatch: None,
         }
     }
@@ -620,8 +638,21 @@ impl<'a> Message<'a> {
 
     /// The Content-Type header as a media type.
     pub fn content_type(&self) -> Option<MediaType<'a>> {
-        self.header("content-type")
+        let at = self.content_type_at?;
+        headers::header_at(self.head, at, self.head.len())
             .and_then(|h| MediaType::parse(h.raw_value))
+    }
+
+    /// The Content-Length header lines (usually one), from the offsets noted while parsing.
+    pub(crate) fn content_length_headers(&self) -> impl Iterator<Item = Header<'a>> + '_ {
+        let single = self
+            .single_content_length_at
+            .and_then(|at| headers::header_at(self.head, at, self.head.len()));
+        let scan = single.is_none().then(|| {
+            self.headers()
+                .filter(|h| names_match(h.name, "content-length"))
+        });
+        single.into_iter().chain(scan.into_iter().flatten())
     }
 
     /// The message body (everything after the empty line).

@@ -1,6 +1,5 @@
 //! Byte-exact replacement of body parts with Content-Length fix-up.
 
-use crate::headers::names_match;
 use crate::{BodyPart, Message, ParseError};
 use std::ops::Range;
 
@@ -55,10 +54,7 @@ pub fn replace_parts(
     if m.content_length().is_some() {
         let new_len = (body.len() as isize + delta) as usize;
         let digits = new_len.to_string().into_bytes();
-        for h in m
-            .headers()
-            .filter(|h| names_match(h.name, "content-length"))
-        {
+        for h in m.content_length_headers() {
             edits.push((h.value_range.clone(), digits.clone()));
         }
     }
