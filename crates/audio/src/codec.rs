@@ -3,6 +3,7 @@
 
 pub mod cn;
 pub mod g711;
+#[cfg(feature = "g722")]
 pub mod g722;
 pub mod opus;
 
@@ -69,8 +70,8 @@ pub fn decoder_for(
         Some(Box::new(g711::G711Decoder::ulaw(ch)))
     } else if is("PCMA") && clock_rate == 8000 && ch <= 2 {
         Some(Box::new(g711::G711Decoder::alaw(ch)))
-    } else if is("G722") && clock_rate == 8000 && ch <= 2 {
-        Some(Box::new(g722::G722Decoder::new(ch)))
+    } else if cfg!(feature = "g722") && is("G722") && clock_rate == 8000 && ch <= 2 {
+        g722_decoder(ch)
     } else if is("opus") && clock_rate == 48000 && ch <= 2 {
         Some(Box::new(opus::OpusDecoder::new(48000)?))
     } else if is("CN") && clock_rate > 0 {
@@ -78,4 +79,15 @@ pub fn decoder_for(
     } else {
         None
     }
+}
+
+#[cfg(feature = "g722")]
+fn g722_decoder(channels: u16) -> Option<Box<dyn Decoder>> {
+    Some(Box::new(g722::G722Decoder::new(channels)))
+}
+
+/// Without the `g722` feature G.722 is undecodable: the engine keeps its RTP and flags the stream.
+#[cfg(not(feature = "g722"))]
+fn g722_decoder(_channels: u16) -> Option<Box<dyn Decoder>> {
+    None
 }

@@ -1,4 +1,5 @@
 //! G.722: round trip through the crate's encoder (SNR), stereo interleaving, decoder selection.
+#![cfg(feature = "g722")]
 mod codec_support;
 use codec_support::*;
 use rec_audio::codec::g722::G722Encoder;

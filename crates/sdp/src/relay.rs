@@ -219,6 +219,9 @@ impl RelayRewrite {
 
 /// Compares two addresses: as IP addresses when both parse, else case-insensitively.
 fn same_addr(a: &str, b: &str) -> bool {
+    if a.eq_ignore_ascii_case(b) {
+        return true;
+    }
     match (a.parse::<IpAddr>(), b.parse::<IpAddr>()) {
         (Ok(x), Ok(y)) => x == y,
         _ => a.eq_ignore_ascii_case(b),
@@ -328,12 +331,13 @@ fn rewrite_candidates<'a>(
     rep: &mut SectionReport,
 ) {
     let cands: Vec<Candidate<'a>> = m.candidates().filter_map(Result::ok).collect();
-    let relays: Vec<&Candidate<'a>> = cands.iter().filter(|c| is_relay(c, policy)).collect();
+    let (relays, non_relays): (Vec<&Candidate<'a>>, Vec<&Candidate<'a>>) =
+        cands.iter().partition(|c| is_relay(c, policy));
     if relays.is_empty() {
         rep.skipped = Some(SkipReason::NoRelayCandidates);
         return;
     }
-    let others = || cands.iter().filter(|c| !is_relay(c, policy));
+    let others = || non_relays.iter().copied();
     for c in others() {
         if c.port != policy.invalid_port {
             edits.push(Edit {
