@@ -294,7 +294,7 @@ impl<'a> HeaderFacts<'a> {
                     facts.parties.push(addr.uri.as_str());
                 }
             } else if name.eq_ignore_ascii_case("p-asserted-identity") {
-                for value in split_header_list(header.raw_value) {
+                for value in rec_sip::split_commas(header.raw_value) {
                     if let Ok(addr) = NameAddr::parse(value) {
                         facts.parties.push(addr.uri.as_str());
                     }
@@ -306,29 +306,6 @@ impl<'a> HeaderFacts<'a> {
         }
         facts
     }
-}
-
-/// Splits a header value list at commas outside `<>` and quotes.
-fn split_header_list(value: &str) -> impl Iterator<Item = &str> {
-    let mut depth_angle = false;
-    let mut quoted = false;
-    let mut start = 0;
-    let bytes = value.as_bytes();
-    let mut items = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'"' if !depth_angle => quoted = !quoted,
-            b'<' if !quoted => depth_angle = true,
-            b'>' if !quoted => depth_angle = false,
-            b',' if !quoted && !depth_angle => {
-                items.push(value[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    items.push(value[start..].trim());
-    items.into_iter().filter(|item| !item.is_empty())
 }
 
 /// The emergency markers of a message: `Priority: emergency`, a PIDF-LO body, an `urn:service:sos` target.

@@ -162,8 +162,9 @@ impl<'a> Iterator for HeaderIter<'a> {
     }
 }
 
-/// Splits a header value at commas outside quotes and `<>`, trimming, skipping empty elements.
-pub(crate) fn split_commas(v: &str) -> impl Iterator<Item = &str> {
+/// Splits a header value at commas outside quotes and `<>`, trimming, skipping empty elements
+/// (e.g. a `P-Asserted-Identity` holding a SIP and a tel URI).
+pub fn split_commas(v: &str) -> impl Iterator<Item = &str> {
     let b = v.as_bytes();
     let mut pos = 0;
     std::iter::from_fn(move || loop {

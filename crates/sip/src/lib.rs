@@ -44,7 +44,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 pub use framer::{FrameError, StreamFramer};
-pub use headers::{Header, HeaderIter};
+pub use headers::{split_commas, Header, HeaderIter};
 pub use mime::{BodyPart, MediaType};
 pub use replace::{replace_bodies, replace_parts};
 pub use uri::{NameAddr, Params, Uri};
