@@ -214,10 +214,15 @@ impl Policy {
         })
     }
 
+    /// Whether any include/exclude rule exists, i.e. whether [`Policy::decide`] looks at the parties at all.
+    pub fn has_rules(&self) -> bool {
+        !(self.include.is_empty() && self.exclude.is_empty())
+    }
+
     /// Decides for a call whose parties are named by these URIs (From, To, P-Asserted-Identity, Request-URI …;
     /// `sip:`, `sips:` or `tel:`). A rule matches the call when it matches any party.
     pub fn decide<'u>(&self, party_uris: impl IntoIterator<Item = &'u str>) -> Decision {
-        if self.include.is_empty() && self.exclude.is_empty() {
+        if !self.has_rules() {
             return self.default_decision();
         }
         let parties: Vec<(&str, Identity)> = party_uris

@@ -150,7 +150,7 @@ impl Rewriter {
     pub fn rewrite(&mut self, bytes: &[u8]) -> Result<Account, RewriteError> {
         let message = Message::parse(bytes)?;
         let bodies = message.bodies();
-        let facts = HeaderFacts::gather(&message);
+        let facts = HeaderFacts::gather(&message, self.policy.has_rules());
 
         if let Some(why) = self.emergency(&message, &facts, &bodies) {
             return Ok(Account::unchanged(Unchanged::Emergency(why), None));
@@ -273,22 +273,31 @@ pub fn rewrite_message(
 struct HeaderFacts<'a> {
     call_id: &'a str,
     priority_emergency: bool,
-    /// URIs naming the parties: From, To, P-Asserted-Identity and the Request-URI.
+    /// URIs naming the parties: From, To, P-Asserted-Identity and the Request-URI (empty when the policy has
+    /// no rules and so does not look at them).
     parties: Vec<&'a str>,
 }
 
 impl<'a> HeaderFacts<'a> {
-    fn gather(message: &Message<'a>) -> HeaderFacts<'a> {
+    /// `with_parties`: also read the party URIs (only a policy with rules needs them).
+    fn gather(message: &Message<'a>, with_parties: bool) -> HeaderFacts<'a> {
         let mut facts = HeaderFacts {
             call_id: "",
             priority_emergency: false,
-            parties: Vec::with_capacity(4),
+            parties: Vec::new(),
         };
-        facts.parties.extend(message.request_uri());
+        if with_parties {
+            facts.parties.extend(message.request_uri());
+        }
         for header in message.headers() {
             let name = header.name;
             if header.is("call-id") {
                 facts.call_id = header.raw_value.trim();
+            } else if name.eq_ignore_ascii_case("priority") {
+                facts.priority_emergency |=
+                    header.raw_value.trim().eq_ignore_ascii_case("emergency");
+            } else if !with_parties {
+                continue;
             } else if header.is("from") || header.is("to") {
                 if let Ok(addr) = NameAddr::parse(header.raw_value) {
                     facts.parties.push(addr.uri.as_str());
@@ -299,9 +308,6 @@ impl<'a> HeaderFacts<'a> {
                         facts.parties.push(addr.uri.as_str());
                     }
                 }
-            } else if name.eq_ignore_ascii_case("priority") {
-                facts.priority_emergency |=
-                    header.raw_value.trim().eq_ignore_ascii_case("emergency");
             }
         }
         facts

@@ -116,14 +116,27 @@ fn header_from(text: &str, pos: usize, end: usize) -> (Option<Header<'_>>, usize
         next = x2;
     }
     let line = &text[pos..nl];
-    let Some(colon) = line.find(':') else {
+    let lb = line.as_bytes();
+    // Byte loops: names are short and values too, so a SIMD search costs more to set up than it saves.
+    let Some(colon) = lb.iter().position(|&b| b == b':') else {
         return (None, next);
     };
-    let name = line[..colon].trim_end_matches([' ', '\t']);
-    let value_raw = &line[colon + 1..];
-    let lead = value_raw.len() - value_raw.trim_start_matches([' ', '\t', '\r', '\n']).len();
-    let value = value_raw.trim_matches(|c| c == ' ' || c == '\t' || c == '\r' || c == '\n');
-    let vstart = pos + colon + 1 + lead;
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let mut name_end = colon;
+    while name_end > 0 && matches!(lb[name_end - 1], b' ' | b'\t') {
+        name_end -= 1;
+    }
+    let name = &line[..name_end];
+    let mut vstart_rel = colon + 1;
+    while vstart_rel < lb.len() && is_space(lb[vstart_rel]) {
+        vstart_rel += 1;
+    }
+    let mut vend_rel = lb.len();
+    while vend_rel > vstart_rel && is_space(lb[vend_rel - 1]) {
+        vend_rel -= 1;
+    }
+    let value = &line[vstart_rel..vend_rel];
+    let vstart = pos + vstart_rel;
     (
         Some(Header {
             name,
