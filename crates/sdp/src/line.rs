@@ -129,6 +129,8 @@ pub struct Sdp<'a> {
     lines: Vec<Line<'a>>,
     /// Index of each `m=` line.
     media_starts: Vec<usize>,
+    /// Each `m=` line, parsed once (parsing validates it anyway).
+    media_parsed: Vec<crate::view::MediaLine<'a>>,
 }
 
 impl fmt::Debug for Sdp<'_> {
@@ -153,6 +155,7 @@ impl<'a> Sdp<'a> {
         let whole = core::str::from_utf8(input).ok();
         let mut lines = Vec::with_capacity(input.len() / 24 + 1);
         let mut media_starts = Vec::new();
+        let mut media_parsed = Vec::new();
         let mut pos = 0usize;
         while pos < input.len() {
             let index = lines.len();
@@ -183,7 +186,7 @@ impl<'a> Sdp<'a> {
                 return Err(SdpError::MissingVersion { line: 1 });
             }
             if kind == Some('m') {
-                crate::view::MediaLine::parse(value, pos + 2, index)?;
+                media_parsed.push(crate::view::MediaLine::parse(value, pos + 2, index)?);
                 media_starts.push(index);
             }
             lines.push(Line {
@@ -199,6 +202,7 @@ impl<'a> Sdp<'a> {
             input,
             lines,
             media_starts,
+            media_parsed,
         })
     }
 
@@ -260,7 +264,12 @@ impl<'a> Sdp<'a> {
     /// Typed view of media section `i` (0-based).
     pub fn media_section(&self, i: usize) -> Option<MediaSection<'_, 'a>> {
         let lines = self.media_lines(i)?;
-        Some(MediaSection::new(i, lines, self.session_lines()))
+        Some(MediaSection::new(
+            i,
+            lines,
+            self.session_lines(),
+            &self.media_parsed[i],
+        ))
     }
 
     /// Typed views of all media sections in order.
@@ -273,7 +282,7 @@ impl<'a> Sdp<'a> {
                 .get(i + 1)
                 .copied()
                 .unwrap_or(self.lines.len());
-            MediaSection::new(i, &self.lines[start..end], session)
+            MediaSection::new(i, &self.lines[start..end], session, &self.media_parsed[i])
         })
     }
 }

@@ -170,18 +170,51 @@ pub struct Attribute<'s, 'a> {
 }
 
 fn attributes<'s, 'a>(lines: &'s [Line<'a>]) -> impl Iterator<Item = Attribute<'s, 'a>> + 's {
-    lines.iter().filter(|l| l.kind == Some('a')).map(|l| {
-        let (value, value_start) = match l.attr_value() {
-            Some((v, s)) => (Some(v), s),
-            None => (None, l.range.end),
-        };
-        Attribute {
-            name: l.attr_name().unwrap_or(""),
-            value,
-            value_start,
+    lines
+        .iter()
+        .filter(|l| l.kind == Some('a'))
+        .map(attribute_of)
+}
+
+/// The attribute view of an `a=` line (one scan for the `:`).
+fn attribute_of<'s, 'a>(l: &'s Line<'a>) -> Attribute<'s, 'a> {
+    match l.value.bytes().position(|b| b == b':') {
+        Some(i) => Attribute {
+            name: &l.value[..i],
+            value: Some(&l.value[i + 1..]),
+            value_start: l.value_start() + i + 1,
             line: l,
-        }
-    })
+        },
+        None => Attribute {
+            name: l.value,
+            value: None,
+            value_start: l.range.end,
+            line: l,
+        },
+    }
+}
+
+/// Whether `l` is an `a=<name>` or `a=<name>:...` line, checked without building the attribute view.
+fn is_attribute(l: &Line<'_>, name: &str) -> bool {
+    let v = l.value.as_bytes();
+    l.kind == Some('a')
+        && v.len() >= name.len()
+        && &v[..name.len()] == name.as_bytes()
+        && (v.len() == name.len() || v[name.len()] == b':')
+}
+
+/// The `a=<name>` lines of `lines`, as attribute views.
+fn named<'s, 'a, 'n>(
+    lines: &'s [Line<'a>],
+    name: &'n str,
+) -> impl Iterator<Item = Attribute<'s, 'a>> + 'n
+where
+    's: 'n,
+{
+    lines
+        .iter()
+        .filter(move |l| is_attribute(l, name))
+        .map(attribute_of)
 }
 
 /// A `c=<nettype> <addrtype> <address>[/ttl[/n]]` line.
@@ -306,7 +339,7 @@ impl<'s, 'a> Session<'s, 'a> {
 
     /// First session-level attribute with this name (case-sensitive).
     pub fn attribute(&self, name: &str) -> Option<Attribute<'s, 'a>> {
-        self.attributes().find(|a| a.name == name)
+        named(self.lines, name).next()
     }
 
     /// Session-level direction attribute, if any.
@@ -380,14 +413,21 @@ pub struct MediaSection<'s, 'a> {
     index: usize,
     lines: &'s [Line<'a>],
     session: &'s [Line<'a>],
+    media_line: &'s MediaLine<'a>,
 }
 
 impl<'s, 'a> MediaSection<'s, 'a> {
-    pub(crate) fn new(index: usize, lines: &'s [Line<'a>], session: &'s [Line<'a>]) -> Self {
+    pub(crate) fn new(
+        index: usize,
+        lines: &'s [Line<'a>],
+        session: &'s [Line<'a>],
+        media_line: &'s MediaLine<'a>,
+    ) -> Self {
         MediaSection {
             index,
             lines,
             session,
+            media_line,
         }
     }
 
@@ -403,17 +443,7 @@ impl<'s, 'a> MediaSection<'s, 'a> {
 
     /// The parsed `m=` line (validated by [`crate::Sdp::parse`]).
     pub fn media_line(&self) -> MediaLine<'a> {
-        let l = &self.lines[0];
-        MediaLine::parse(l.value, l.value_start(), l.index).unwrap_or(MediaLine {
-            media: "",
-            kind: MediaKind::Other,
-            port: 0,
-            port_range: l.range.clone(),
-            port_count: None,
-            proto: "",
-            formats: "",
-            formats_range: l.range.end..l.range.end,
-        })
+        self.media_line.clone()
     }
 
     /// Media kind.
@@ -446,7 +476,7 @@ impl<'s, 'a> MediaSection<'s, 'a> {
 
     /// First media-level attribute with this name (case-sensitive).
     pub fn attribute(&self, name: &str) -> Option<Attribute<'s, 'a>> {
-        self.attributes().find(|a| a.name == name)
+        named(self.lines, name).next()
     }
 
     /// All media-level attributes with this name.
@@ -457,7 +487,7 @@ impl<'s, 'a> MediaSection<'s, 'a> {
     where
         's: 'n,
     {
-        self.attributes().filter(move |a| a.name == name)
+        named(self.lines, name)
     }
 
     /// `a=rtcp:`, if present.
@@ -599,8 +629,10 @@ impl<'s, 'a> MediaSection<'s, 'a> {
     /// Candidates from `a=candidate:` and `a=x-candidate-ipv6:`, both ICE formats; an
     /// unparsable line yields an error naming it.
     pub fn candidates(&self) -> impl Iterator<Item = Result<Candidate<'a>, SdpError>> + 's {
-        self.attributes()
-            .filter(|a| a.name == "candidate" || a.name == "x-candidate-ipv6")
+        self.lines
+            .iter()
+            .filter(|l| is_attribute(l, "candidate") || is_attribute(l, "x-candidate-ipv6"))
+            .map(attribute_of)
             .map(|a| {
                 Candidate::parse(
                     a.value.unwrap_or(""),

@@ -356,7 +356,7 @@ pub(crate) fn parse_head(
             }
             continue;
         }
-        let Some(colon) = line.find(':') else {
+        let Some(colon) = line.bytes().position(|b| b == b':') else {
             return Err(ParseError::HeaderWithoutColon { line: line_no });
         };
         let name = line[..colon].trim_end_matches([' ', '\t']);

@@ -1,6 +1,7 @@
 //! Byte-exact replacement of body parts with Content-Length fix-up.
 
 use crate::{BodyPart, Message, ParseError};
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// Replaces body (part) ranges of `message` and returns the new message.
@@ -28,8 +29,9 @@ pub fn replace_parts(
 ) -> Result<Vec<u8>, ParseError> {
     let message = m.bytes();
     let body = m.body_range();
-    // (range to overwrite, new bytes) — digits are formatted into owned strings.
-    let mut edits: Vec<(Range<usize>, Vec<u8>)> = Vec::with_capacity(replacements.len() + 2);
+    // (range to overwrite, new bytes): replacements are borrowed, only Content-Length digits are owned.
+    let mut edits: Vec<(Range<usize>, Cow<'_, [u8]>)> =
+        Vec::with_capacity(replacements.len() * 2 + 2);
     let mut delta: isize = 0;
     for (r, new) in replacements {
         let bad = || ParseError::BadReplacement {
@@ -45,15 +47,18 @@ pub fn replace_parts(
         if let Some(p) = part.filter(|p| p.depth > 0) {
             if let Some(h) = p.header("content-length") {
                 if h.raw_value.bytes().all(|b| b.is_ascii_digit()) {
-                    edits.push((h.value_range.clone(), new.len().to_string().into_bytes()));
+                    edits.push((
+                        h.value_range.clone(),
+                        Cow::Owned(new.len().to_string().into_bytes()),
+                    ));
                 }
             }
         }
-        edits.push((r.clone(), new.to_vec()));
+        edits.push((r.clone(), Cow::Borrowed(*new)));
     }
     if m.content_length().is_some() {
         let new_len = (body.len() as isize + delta) as usize;
-        let digits = new_len.to_string().into_bytes();
+        let digits: Cow<'_, [u8]> = Cow::Owned(new_len.to_string().into_bytes());
         for h in m.content_length_headers() {
             edits.push((h.value_range.clone(), digits.clone()));
         }
