@@ -58,6 +58,8 @@ pub enum SkipReason {
     VideoNotConfigured,
     /// The section offers no relay candidate, so forcing relay would break the call.
     NoRelayCandidates,
+    /// Only draft-6 candidates (which carry no type) and no Edge addresses configured to recognise relays.
+    Draft6NeedsEdgeAddresses,
     /// The stream is disabled (`m=` port 0).
     PortZero,
 }
@@ -69,6 +71,10 @@ impl SkipReason {
             SkipReason::NotAudioVideo => "not audio/video",
             SkipReason::VideoNotConfigured => "video not configured",
             SkipReason::NoRelayCandidates => "no relay candidates",
+            SkipReason::Draft6NeedsEdgeAddresses => {
+                "no relay candidates recognised: draft-6 candidates carry no type, so the Edge A/V \
+                 addresses must be configured (edge_addresses)"
+            }
             SkipReason::PortZero => "port 0 (disabled)",
         }
     }
@@ -345,7 +351,15 @@ fn rewrite_candidates<'a>(
     let (relays, non_relays): (Vec<&Candidate<'a>>, Vec<&Candidate<'a>>) =
         cands.iter().partition(|c| is_relay(c, policy));
     if relays.is_empty() {
-        rep.skipped = Some(SkipReason::NoRelayCandidates);
+        let draft6_only = !cands.is_empty()
+            && cands
+                .iter()
+                .all(|c| matches!(c.kind, crate::CandidateKind::Draft6 { .. }));
+        rep.skipped = Some(if draft6_only && policy.edge_addresses.is_empty() {
+            SkipReason::Draft6NeedsEdgeAddresses
+        } else {
+            SkipReason::NoRelayCandidates
+        });
         return;
     }
     let others = || non_relays.iter().copied();

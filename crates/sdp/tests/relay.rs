@@ -318,10 +318,14 @@ fn draft6_part_needs_edge_addresses() {
     let (rw, out) = run(&d6, &policy(&[], false, &[]));
     assert!(rw.is_unchanged());
     assert_eq!(out, d6);
-    assert_eq!(rw.report[0].skipped, Some(SkipReason::NoRelayCandidates));
+    assert_eq!(
+        rw.report[0].skipped,
+        Some(SkipReason::Draft6NeedsEdgeAddresses)
+    );
     // An unrelated edge address changes nothing either (never guessed from q-values).
     let (rw, _) = run(&d6, &policy(&["203.0.113.1"], false, &[]));
     assert!(rw.is_unchanged());
+    assert_eq!(rw.report[0].skipped, Some(SkipReason::NoRelayCandidates));
 
     // With the Edge's address (written with spaces around it): host ports invalid, default
     // m=/c=/a=rtcp moved to the Edge candidates (values read from the file).
