@@ -77,23 +77,13 @@ impl OfflineCapture {
             path: p.display().to_string(),
             source,
         })?;
-        let dlt = inner.get_datalink();
-        let link = LinkType::from_dlt(dlt.0).ok_or_else(|| CaptureError::UnsupportedLinkType {
-            path: p.display().to_string(),
-            dlt: dlt.0,
-            name: dlt.get_name().unwrap_or_default(),
-        })?;
+        let link = supported_link(&inner, || p.display().to_string())?;
         Ok(OfflineCapture { inner, link })
     }
 
     /// Keeps only the frames a BPF filter expression (tcpdump syntax) accepts.
     pub fn set_filter(&mut self, filter: &str) -> Result<(), CaptureError> {
-        self.inner
-            .filter(filter, true)
-            .map_err(|source| CaptureError::Filter {
-                filter: filter.to_owned(),
-                source,
-            })
+        compile_filter(&mut self.inner, filter)
     }
 
     /// The capture's link type.
@@ -110,6 +100,33 @@ impl OfflineCapture {
             Err(e) => Err(CaptureError::Read(e)),
         }
     }
+}
+
+/// The capture's link type, when [`crate::link::decode_frame`] understands it; `source` names the file or
+/// interface in the error.
+fn supported_link<T: pcap::Activated + ?Sized>(
+    capture: &pcap::Capture<T>,
+    source: impl FnOnce() -> String,
+) -> Result<LinkType, CaptureError> {
+    let dlt = capture.get_datalink();
+    LinkType::from_dlt(dlt.0).ok_or_else(|| CaptureError::UnsupportedLinkType {
+        path: source(),
+        dlt: dlt.0,
+        name: dlt.get_name().unwrap_or_default(),
+    })
+}
+
+/// Installs a BPF filter (tcpdump syntax, optimised) on an open capture.
+fn compile_filter<T: pcap::Activated + ?Sized>(
+    capture: &mut pcap::Capture<T>,
+    filter: &str,
+) -> Result<(), CaptureError> {
+    capture
+        .filter(filter, true)
+        .map_err(|source| CaptureError::Filter {
+            filter: filter.to_owned(),
+            source,
+        })
 }
 
 fn frame(p: pcap::Packet<'_>, link: LinkType) -> Frame<'_> {
@@ -189,23 +206,13 @@ impl LiveCapture {
             .immediate_mode(true)
             .open()
             .map_err(err)?;
-        let dlt = inner.get_datalink();
-        let link = LinkType::from_dlt(dlt.0).ok_or_else(|| CaptureError::UnsupportedLinkType {
-            path: device.to_owned(),
-            dlt: dlt.0,
-            name: dlt.get_name().unwrap_or_default(),
-        })?;
+        let link = supported_link(&inner, || device.to_owned())?;
         Ok(LiveCapture { inner, link })
     }
 
     /// Keeps only the frames a BPF filter expression (tcpdump syntax) accepts.
     pub fn set_filter(&mut self, filter: &str) -> Result<(), CaptureError> {
-        self.inner
-            .filter(filter, true)
-            .map_err(|source| CaptureError::Filter {
-                filter: filter.to_owned(),
-                source,
-            })
+        compile_filter(&mut self.inner, filter)
     }
 
     /// The interface's link type.

@@ -17,4 +17,4 @@ mod rewrite;
 pub use config::{RewriteConfig, UNDECODABLE_CODECS};
 pub use number::Number;
 pub use policy::{Decision, DefaultAction, Policy, PolicyConfig, RuleError};
-pub use rewrite::{rewrite_message, Account, PartAccount, RewriteError, Rewriter, Unchanged};
+pub use rewrite::{Account, PartAccount, RewriteError, Rewriter, Unchanged};

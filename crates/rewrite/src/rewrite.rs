@@ -27,8 +27,8 @@ pub enum RewriteError {
 pub enum Unchanged {
     /// The message carries no SDP body.
     NoSdp,
-    /// The policy does not record this call.
-    NotRecorded(Decision),
+    /// The policy does not record this call (the account's decision says why).
+    NotRecorded,
     /// An emergency call (or an answer / re-INVITE of one), and `emergency = false`.
     Emergency(&'static str),
     /// Every SDP part was examined and nothing applied (see the part accounts for why).
@@ -39,7 +39,7 @@ impl fmt::Display for Unchanged {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Unchanged::NoSdp => f.write_str("message carries no SDP"),
-            Unchanged::NotRecorded(d) => write!(f, "call not recorded: {}", d.reason),
+            Unchanged::NotRecorded => f.write_str("call not recorded by the policy"),
             Unchanged::Emergency(why) => write!(
                 f,
                 "emergency call ({why}): never rewritten unless [rewrite] emergency = true"
@@ -166,10 +166,7 @@ impl Rewriter {
         }
         let decision = self.policy.decide(facts.parties.iter().copied());
         if !decision.record {
-            return Ok(Account::unchanged(
-                Unchanged::NotRecorded(decision.clone()),
-                Some(decision),
-            ));
+            return Ok(Account::unchanged(Unchanged::NotRecorded, Some(decision)));
         }
 
         let edge: Vec<&str> = self.edge_addresses.iter().map(String::as_str).collect();
@@ -258,15 +255,6 @@ impl Rewriter {
             None => None,
         }
     }
-}
-
-/// One-shot form of [`Rewriter::rewrite`].
-pub fn rewrite_message(
-    bytes: &[u8],
-    config: &RewriteConfig,
-    policy: &PolicyConfig,
-) -> Result<Result<Account, RewriteError>, RuleError> {
-    Ok(Rewriter::new(config.clone(), policy)?.rewrite(bytes))
 }
 
 /// What the rewriter needs from the headers, gathered in one pass over them.

@@ -289,6 +289,6 @@ impl<'a> Sdp<'a> {
 
 /// Position of the first `:` in an attribute line: a plain byte loop, as attribute names are short and the
 /// colon comes early (a SIMD search costs more to set up than it saves here).
-fn colon(value: &str) -> Option<usize> {
+pub(crate) fn colon(value: &str) -> Option<usize> {
     value.bytes().position(|b| b == b':')
 }

@@ -178,7 +178,7 @@ fn attributes<'s, 'a>(lines: &'s [Line<'a>]) -> impl Iterator<Item = Attribute<'
 
 /// The attribute view of an `a=` line (one scan for the `:`).
 fn attribute_of<'s, 'a>(l: &'s Line<'a>) -> Attribute<'s, 'a> {
-    match l.value.bytes().position(|b| b == b':') {
+    match crate::line::colon(l.value) {
         Some(i) => Attribute {
             name: &l.value[..i],
             value: Some(&l.value[i + 1..]),

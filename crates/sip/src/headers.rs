@@ -178,6 +178,17 @@ impl<'a> Iterator for HeaderIter<'a> {
 /// Splits a header value at commas outside quotes and `<>`, trimming, skipping empty elements
 /// (e.g. a `P-Asserted-Identity` holding a SIP and a tel URI).
 pub fn split_commas(v: &str) -> impl Iterator<Item = &str> {
+    split_outside_quotes(v, b',', true)
+}
+
+/// Finds `key=value` in a `;`-separated parameter list (quotes respected), for MIME/URI params.
+pub(crate) fn split_params(v: &str) -> impl Iterator<Item = &str> {
+    split_outside_quotes(v, b';', false)
+}
+
+/// Splits `v` at `sep` outside double quotes (with backslash escapes) and, when `angles`, outside `<>`;
+/// items are trimmed and empty ones skipped.
+fn split_outside_quotes(v: &str, sep: u8, angles: bool) -> impl Iterator<Item = &str> {
     let b = v.as_bytes();
     let mut pos = 0;
     std::iter::from_fn(move || loop {
@@ -192,38 +203,9 @@ pub fn split_commas(v: &str) -> impl Iterator<Item = &str> {
             match b[i] {
                 b'\\' if quoted => i += 1,
                 b'"' if !angle => quoted = !quoted,
-                b'<' if !quoted => angle = true,
-                b'>' if !quoted => angle = false,
-                b',' if !quoted && !angle => break,
-                _ => {}
-            }
-            i += 1;
-        }
-        let i = i.min(b.len());
-        pos = i + 1;
-        let item = v[start..i].trim_matches(|c: char| c.is_ascii_whitespace());
-        if !item.is_empty() {
-            return Some(item);
-        }
-    })
-}
-
-/// Finds `key=value` in a `;`-separated parameter list (quotes respected), for MIME/URI params.
-pub(crate) fn split_params(v: &str) -> impl Iterator<Item = &str> {
-    let b = v.as_bytes();
-    let mut pos = 0;
-    std::iter::from_fn(move || loop {
-        if pos > b.len() {
-            return None;
-        }
-        let start = pos;
-        let mut i = pos;
-        let mut quoted = false;
-        while i < b.len() {
-            match b[i] {
-                b'\\' if quoted => i += 1,
-                b'"' => quoted = !quoted,
-                b';' if !quoted => break,
+                b'<' if angles && !quoted => angle = true,
+                b'>' if angles && !quoted => angle = false,
+                c if c == sep && !quoted && !angle => break,
                 _ => {}
             }
             i += 1;

@@ -274,17 +274,23 @@ struct RtpHeader {
     padding: bool,
 }
 
-fn parse_rtp_header(pkt: &[u8]) -> Result<RtpHeader> {
-    if pkt.len() < 12 {
+/// Checks the fixed part every RTP and RTCP packet shares: at least `min` bytes and version 2.
+fn check_header(pkt: &[u8], min: usize) -> Result<()> {
+    if pkt.len() < min {
         return Err(Error::TooShort {
             len: pkt.len(),
-            min: 12,
+            min,
         });
     }
     let v = pkt[0] >> 6;
     if v != 2 {
         return Err(Error::BadVersion(v));
     }
+    Ok(())
+}
+
+fn parse_rtp_header(pkt: &[u8]) -> Result<RtpHeader> {
+    check_header(pkt, 12)?;
     let cc = usize::from(pkt[0] & 0x0f);
     let mut len = 12 + 4 * cc;
     if pkt[0] & 0x10 != 0 {
@@ -562,16 +568,7 @@ impl SrtpContext {
 
     /// Authenticates and decrypts an SRTCP packet IN PLACE (current key, then candidate).
     pub fn decrypt_rtcp(&mut self, pkt: &mut [u8]) -> Result<DecryptedRtcp> {
-        if pkt.len() < 8 {
-            return Err(Error::TooShort {
-                len: pkt.len(),
-                min: 8,
-            });
-        }
-        let v = pkt[0] >> 6;
-        if v != 2 {
-            return Err(Error::BadVersion(v));
-        }
+        check_header(pkt, 8)?;
         let ssrc = u32::from_be_bytes([pkt[4], pkt[5], pkt[6], pkt[7]]);
         let mut result = None;
         let mut mki_known = false;
@@ -711,16 +708,7 @@ impl SrtpContext {
 
     /// Encrypts a plain compound RTCP packet in place with an explicit 31-bit SRTCP index.
     pub fn encrypt_rtcp_with_index(&self, pkt: &mut Vec<u8>, index: u32) -> Result<()> {
-        if pkt.len() < 8 {
-            return Err(Error::TooShort {
-                len: pkt.len(),
-                min: 8,
-            });
-        }
-        let v = pkt[0] >> 6;
-        if v != 2 {
-            return Err(Error::BadVersion(v));
-        }
+        check_header(pkt, 8)?;
         if index > 0x7fff_ffff {
             return Err(Error::IndexExhausted(u32::from_be_bytes([
                 pkt[4], pkt[5], pkt[6], pkt[7],
