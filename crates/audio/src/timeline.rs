@@ -361,16 +361,20 @@ impl Timeline {
         (s.used && s.ext_seq == ext_seq).then_some(idx)
     }
 
+    /// Arrival time of the oldest packet waiting in the reorder window (`now_us` when none waits).
+    fn oldest_arrival(&self, now_us: i64) -> i64 {
+        self.slots
+            .iter()
+            .filter(|s| s.used)
+            .map(|s| s.arrival_us)
+            .min()
+            .unwrap_or(now_us)
+    }
+
     fn release_ready(&mut self, now_us: i64, out: &mut dyn TimelineOutput) {
         if !self.started {
             // the first packet waits `hold_us` for packets that it overtook
-            let oldest = self
-                .slots
-                .iter()
-                .filter(|s| s.used)
-                .map(|s| s.arrival_us)
-                .min()
-                .unwrap_or(now_us);
+            let oldest = self.oldest_arrival(now_us);
             if now_us - oldest < self.cfg.hold_us {
                 return;
             }
@@ -382,13 +386,7 @@ impl Timeline {
                 continue;
             }
             // next is missing: give up on it once the oldest waiting packet has waited `hold_us`
-            let oldest = self
-                .slots
-                .iter()
-                .filter(|s| s.used)
-                .map(|s| s.arrival_us)
-                .min()
-                .unwrap_or(now_us);
+            let oldest = self.oldest_arrival(now_us);
             if now_us - oldest >= self.cfg.hold_us {
                 self.release_one(out);
             } else {
