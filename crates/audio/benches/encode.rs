@@ -1,11 +1,11 @@
 //! Criterion benchmarks of the codec and encoder paths.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/targets/audio-a cargo bench -p rec-audio --bench encode -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p rec-audio --bench encode -- --warm-up-time 1 --measurement-time 3`
 #![allow(missing_docs)]
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ezk_g722::libg722::{decoder::Decoder as EzkDecoder, encoder::Encoder as EzkEncoder, Bitrate};
 use rec_audio::codec::g711::linear_to_ulaw;
-use rec_audio::codec::g722::G722Encoder;
 use rec_audio::ogg_opus::OpusApplication;
 use rec_audio::{decoder_for, AudioSink, OggOpusSink, OpusSettings, WavSink};
 
@@ -33,12 +33,20 @@ fn decode(c: &mut Criterion) {
     g.bench_function("pcmu", |b| {
         b.iter(|| dec.decode(black_box(&ulaw), &mut out).unwrap())
     });
-    let mut g722 = Vec::new();
-    G722Encoder::new().encode(&tone(16000, 320), &mut g722);
+    let g722 = EzkEncoder::new(Bitrate::Mode1_64000, false, false).encode(&tone(16000, 320));
     let mut dec = decoder_for("G722", 8000, 1).unwrap();
     g.bench_function("g722", |b| {
         b.iter(|| dec.decode(black_box(&g722), &mut out).unwrap())
     });
+    // 20 ms of nibble-interleaved stereo: 320 octets, two decoder states, downmixed to 320 samples
+    let stereo = [g722.as_slice(), g722.as_slice()].concat();
+    let mut dec = decoder_for("G722", 8000, 2).unwrap();
+    g.bench_function("g722_stereo", |b| {
+        b.iter(|| dec.decode(black_box(&stereo), &mut out).unwrap())
+    });
+    // ezk-g722, the crate the own decoder replaced (returns a fresh Vec per call)
+    let mut ezk = EzkDecoder::new(Bitrate::Mode1_64000, false, false);
+    g.bench_function("g722_ezk", |b| b.iter(|| ezk.decode(black_box(&g722))));
     g.finish();
 }
 

@@ -3,7 +3,6 @@
 
 pub mod cn;
 pub mod g711;
-#[cfg(feature = "g722")]
 pub mod g722;
 pub mod opus;
 
@@ -56,8 +55,8 @@ pub trait Decoder: Send {
 /// A decoder for the `a=rtpmap` entry `encoding_name/clock_rate/channels` (name case-insensitive), or `None`
 /// when the codec is not decodable here (x-msrta, SILK, SIREN, G7221, ...): the engine then keeps its RTP only.
 ///
-/// PCMU/PCMA (8 kHz, 1–2 channels), G722 (8000 clock, 1–2 channels), opus (48000 clock, decoded to 48 kHz mono),
-/// CN (any clock).
+/// PCMU/PCMA (8 kHz, 1–2 channels), G722 (8000 clock, 1–2 channels: the own 64 kbit/s decoder of [`g722`], 16 kHz
+/// out, stereo nibble-interleaved and downmixed), opus (48000 clock, decoded to 48 kHz mono), CN (any clock).
 pub fn decoder_for(
     encoding_name: &str,
     clock_rate: u32,
@@ -70,8 +69,8 @@ pub fn decoder_for(
         Some(Box::new(g711::G711Decoder::ulaw(ch)))
     } else if is("PCMA") && clock_rate == 8000 && ch <= 2 {
         Some(Box::new(g711::G711Decoder::alaw(ch)))
-    } else if cfg!(feature = "g722") && is("G722") && clock_rate == 8000 && ch <= 2 {
-        g722_decoder(ch)
+    } else if is("G722") && clock_rate == 8000 && ch <= 2 {
+        Some(Box::new(g722::G722Decoder::new(ch)))
     } else if is("opus") && clock_rate == 48000 && ch <= 2 {
         Some(Box::new(opus::OpusDecoder::new(48000)?))
     } else if is("CN") && clock_rate > 0 {
@@ -79,15 +78,4 @@ pub fn decoder_for(
     } else {
         None
     }
-}
-
-#[cfg(feature = "g722")]
-fn g722_decoder(channels: u16) -> Option<Box<dyn Decoder>> {
-    Some(Box::new(g722::G722Decoder::new(channels)))
-}
-
-/// Without the `g722` feature G.722 is undecodable: the engine keeps its RTP and flags the stream.
-#[cfg(not(feature = "g722"))]
-fn g722_decoder(_channels: u16) -> Option<Box<dyn Decoder>> {
-    None
 }

@@ -103,6 +103,11 @@ impl Mixer {
         }
     }
 
+    /// Output frames handed to the sink so far (the length of the recording written).
+    pub fn emitted_frames(&self) -> i64 {
+        self.base
+    }
+
     /// Capture time of output frame 0, once known.
     pub fn origin_us(&self) -> Option<i64> {
         self.origin_us
@@ -179,7 +184,10 @@ impl Mixer {
                 stream.resampler.reset();
                 target
             }
-            None => target,
+            // a stream's first audio placed before what was already emitted (its capture-time estimate settled a
+            // little earlier than its first packet, which fixed the origin) starts at the emitted edge instead of
+            // losing its first samples
+            None => target.max(self.base),
         };
         let extra = if repeat_first { &samples[..1] } else { &[][..] };
         let n_out = stream.resampler.output_len(input.len() + extra.len()) as i64;

@@ -100,9 +100,20 @@ pub struct TimelineStats {
     pub resyncs: u64,
 }
 
-const SLOT_CAPACITY: usize = 1500;
 const SEQ_RESYNC: i64 = 3000;
+/// Decode buffer: 120 ms at 48 kHz (the longest Opus frame).
 const PCM_CAPACITY: usize = 5760;
+/// Decode buffer for rates up to 16 kHz: a whole-MTU G.711 payload (1500 samples) or G.722 payload (3000).
+const PCM_CAPACITY_NARROW: usize = 3000;
+
+/// Samples the decode buffer of a decoder producing `rate` Hz must hold.
+fn pcm_capacity(rate: i64) -> usize {
+    if rate <= 16_000 {
+        PCM_CAPACITY_NARROW
+    } else {
+        PCM_CAPACITY
+    }
+}
 /// Upward creep of the RTP→capture offset per packet (µs): follows senders up to ~250 ppm slower.
 const OFFSET_CREEP_US: i64 = 5;
 /// A `capture − rtp` offset this far from the current one is a new timestamp base, not network jitter.
@@ -172,7 +183,8 @@ impl Timeline {
             ext_ts: 0,
             arrival_us: 0,
             pt: 0,
-            data: Vec::with_capacity(SLOT_CAPACITY),
+            // grows to the stream's payload size on first use (once per slot, not per packet)
+            data: Vec::new(),
         };
         Self {
             cfg: TimelineConfig {
@@ -198,7 +210,7 @@ impl Timeline {
             noise_state: 0x1234_5678,
             slots: vec![slot; window],
             pending: 0,
-            pcm: vec![0; PCM_CAPACITY],
+            pcm: vec![0; pcm_capacity(rate)],
             dtmf: DtmfTracker::new(clock as u32),
         }
     }
@@ -314,7 +326,13 @@ impl Timeline {
         }
         // store in the reorder window, making room by giving up on the oldest missing packets
         let window = self.slots.len() as i64;
-        while self.next_seq.is_some_and(|n| ext_seq - n >= window) {
+        while let Some(n) = self.next_seq.filter(|&n| ext_seq - n >= window) {
+            if self.pending == 0 {
+                // nothing waits in the window: the packets in between are lost; play() fills their time
+                self.stats.lost += (ext_seq - n) as u64;
+                self.next_seq = Some(ext_seq);
+                break;
+            }
             self.release_one(out);
         }
         let idx = ext_seq.rem_euclid(window) as usize;

@@ -172,7 +172,7 @@ fn voice_at(voice: &Voice, rate: u32, n: usize) -> Vec<i16> {
 #[test]
 fn mixer_resamples_8k_voice_to_16k_and_48k() {
     // speech-like signal with tones up to 3.2 kHz, band-limited at 8 kHz; compare with the same signal computed
-    // at the output rate (analytic reference). Filter latency = 16 input samples (2 ms).
+    // at the output rate (analytic reference). Filter latency = Resampler::latency() input samples (32 = 4 ms).
     let voice = Voice::new(4);
     let input = voice_at(&voice, 8000, 16_000);
     for rate in [16_000u32, 48_000] {
@@ -184,7 +184,9 @@ fn mixer_resamples_8k_voice_to_16k_and_48k() {
             got.len()
         );
         let want = voice_at(&voice, rate, n);
-        let delay = (rate / 500) as i64; // 2 ms
+        let latency = rec_audio::Resampler::new(8000, rate).latency() as i64;
+        assert_eq!(latency, 32, "64-tap filter going up");
+        let delay = latency * i64::from(rate) / 8000; // 4 ms
         let (lag, _) = best_lag(&want[n / 10..n * 9 / 10], &got[n / 10..], delay + 4);
         let snr = snr_db(&want[n / 10..n * 9 / 10], &got[n / 10..], lag);
         assert_eq!(lag, delay, "{rate}");

@@ -329,3 +329,26 @@ fn timeline_loss_uses_decoder_concealment_at_the_lost_time() {
     }
     assert_eq!((tl.stats().lost, tl.stats().concealed_samples), (1, 160));
 }
+
+/// Regression: a burst loss longer than the reorder window with nothing waiting (found replaying a real capture,
+/// where the timeline spun forever). The stream must continue after the gap, the gap counted as loss, and the
+/// audio after the gap land at its capture time.
+#[test]
+fn timeline_burst_loss_longer_than_window_continues() {
+    let (src, reference) = source();
+    let pkts = packetize(&src, 100, 0, 7, 30_000);
+    // drop packets 50..150 (2 s, far more than the 32-packet window)
+    let kept: Vec<_> = pkts
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !(50..150).contains(i))
+        .map(|(_, p)| p)
+        .collect();
+    let (sink, tls, _) = run(vec![(kept, 0, TimelineConfig::new(0))], mono());
+    let st = tls[0].stats();
+    assert_eq!((st.packets, st.lost), (400, 100));
+    let out = sink.channel(0);
+    // before and after the gap the audio is exact at its capture-time position
+    assert_exact(&reference, &out, 240, 0..50 * 160);
+    assert_exact(&reference, &out, 240, 150 * 160..reference.len());
+}

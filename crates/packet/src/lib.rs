@@ -4,6 +4,7 @@
 //! Pure: frames and their capture times are inputs; nothing here reads a clock, a file or a socket
 //! (the `capture` module is the one thin shell around libpcap, kept separate).
 
+#[cfg(feature = "capture")]
 pub mod capture;
 pub mod defrag;
 pub mod hep;

@@ -19,6 +19,94 @@ pub struct Config {
     pub rewrite: RewriteConfig,
     /// `[policy]`: which calls are recorded.
     pub policy: PolicyConfig,
+    /// `[recording]`: where and how recordings are written.
+    pub recording: RecordingConfig,
+    /// `[capture]`: the live capture of `recorder run`.
+    pub capture: CaptureConfig,
+    /// `[journal]`: the signaling journal of `recorder run`.
+    pub journal: JournalConfig,
+    /// `[admin]`: the admin HTTP API of `recorder run` (docs/admin-api.md).
+    pub admin: rec_admin::AdminSettings,
+    /// `[mirror]`: the mTLS mirror server and plain HEP listeners of `recorder run` (docs/mirror-protocol.md).
+    pub mirror: rec_mirror::MirrorConfig,
+}
+
+/// `[capture]` of recorder.toml.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaptureConfig {
+    /// Interface to capture on; empty: no live capture.
+    pub interface: String,
+    /// BPF filter (tcpdump syntax).
+    pub filter: String,
+    /// Kernel buffer in MiB.
+    pub buffer_mb: u32,
+    /// Bytes kept per frame.
+    pub snaplen: u32,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            interface: String::new(),
+            filter: "udp or tcp".into(),
+            buffer_mb: 64,
+            snaplen: 65535,
+        }
+    }
+}
+
+/// `[journal]` of recorder.toml.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalConfig {
+    /// Directory of the pcapng journal files; empty: `<out>/journal`.
+    pub dir: String,
+    /// A new file is started past this size, MiB (and at every UTC day).
+    pub max_mb: u64,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        JournalConfig {
+            dir: String::new(),
+            max_mb: 256,
+        }
+    }
+}
+
+/// `[recording]` of recorder.toml (see the bundled file for each option's meaning).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordingConfig {
+    /// Recordings and catalog directory.
+    pub out: String,
+    /// `wav` or `opus`.
+    pub format: String,
+    /// One channel instead of stereo.
+    pub mono: bool,
+    /// Output rate in Hz, 0 = the codec's.
+    pub sample_rate: u32,
+    /// Media timeout, seconds.
+    pub media_timeout_s: u64,
+    /// Setup timeout, seconds.
+    pub setup_timeout_s: u64,
+    /// Flush interval, milliseconds.
+    pub flush_interval_ms: u64,
+}
+
+impl Default for RecordingConfig {
+    fn default() -> Self {
+        RecordingConfig {
+            out: "./recordings".into(),
+            format: "wav".into(),
+            mono: false,
+            sample_rate: 0,
+            media_timeout_s: 60,
+            setup_timeout_s: 300,
+            flush_interval_ms: 500,
+        }
+    }
 }
 
 impl Config {
@@ -59,6 +147,34 @@ mod tests {
             "include",
             "exclude",
             "country_code",
+            "out",
+            "format",
+            "mono",
+            "sample_rate",
+            "media_timeout_s",
+            "setup_timeout_s",
+            "flush_interval_ms",
+            "interface",
+            "filter",
+            "buffer_mb",
+            "snaplen",
+            "dir",
+            "max_mb",
+            "enabled",
+            "listen",
+            "cert",
+            "key",
+            "tokens",
+            "audit_log",
+            "metrics_public",
+            "client_ca",
+            "allowed_subjects",
+            "queue",
+            "remembered_ids",
+            "handshake_timeout_ms",
+            "hep_enabled",
+            "hep_listen",
+            "hep_sources",
         ] {
             assert!(
                 BUNDLED.lines().any(|l| l.trim_start().starts_with(key)),

@@ -90,8 +90,15 @@ impl Number {
 
 fn strip_scheme(text: &str) -> &str {
     for scheme in ["tel:", "sip:", "sips:"] {
-        if text.len() >= scheme.len() && text[..scheme.len()].eq_ignore_ascii_case(scheme) {
-            return &text[scheme.len()..];
+        // Compared as bytes: a multi-byte character may straddle the scheme's length (the rest is then a
+        // char boundary, as the matched prefix is ASCII).
+        let n = scheme.len();
+        if text
+            .as_bytes()
+            .get(..n)
+            .is_some_and(|p| p.eq_ignore_ascii_case(scheme.as_bytes()))
+        {
+            return &text[n..];
         }
     }
     text
@@ -100,6 +107,15 @@ fn strip_scheme(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_where_a_scheme_would_end_does_not_panic() {
+        // Found by the differential check of the rewriter: a party URI `%75s\u{fffd}e%72` used to panic.
+        assert_eq!(strip_scheme("%75s\u{fffd}e%72"), "%75s\u{fffd}e%72");
+        assert_eq!(strip_scheme("sip\u{e9}:1"), "sip\u{e9}:1");
+        assert_eq!(strip_scheme("SIPS:\u{e9}"), "\u{e9}");
+        assert!(Number::parse("%75s\u{fffd}e%72", None).is_none());
+    }
 
     fn e164(text: &str, cc: Option<&str>) -> Option<String> {
         Number::parse(text, cc).map(|n| n.to_e164_string())

@@ -4,7 +4,7 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::ops::Range;
 
-use rec_sdp::{force_relay, RelayPolicy, SectionReport};
+use rec_sdp::{force_relay_append, RelayPolicy, SectionReport};
 use rec_sip::{BodyPart, Message, NameAddr};
 
 use crate::config::{RewriteConfig, UNDECODABLE_CODECS};
@@ -13,6 +13,9 @@ use crate::policy::{Decision, Policy, PolicyConfig, RuleError};
 /// How many emergency Call-IDs are remembered so that answers and re-INVITEs of an emergency call, which carry
 /// no emergency marker of their own, are left alone too.
 const EMERGENCY_MEMORY: usize = 4096;
+
+/// Capacity of the rewriter's SDP buffer kept between messages (a rare huge message does not pin its size).
+const SCRATCH_KEEP: usize = 64 * 1024;
 
 /// Why a message could not be handled at all (the caller forwards the original bytes).
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +131,9 @@ pub struct Rewriter {
     edge_addresses: Vec<String>,
     emergency_calls: HashSet<String>,
     emergency_order: VecDeque<String>,
+    /// The rewritten SDP parts of the message being rewritten, one after the other (reused across messages so
+    /// that no per-part buffer is allocated; keeps at most [`SCRATCH_KEEP`] bytes of capacity between messages).
+    scratch: Vec<u8>,
 }
 
 impl Rewriter {
@@ -143,6 +149,7 @@ impl Rewriter {
             config,
             emergency_calls: HashSet::new(),
             emergency_order: VecDeque::new(),
+            scratch: Vec::new(),
         })
     }
 
@@ -155,13 +162,7 @@ impl Rewriter {
         if let Some(why) = self.emergency(&message, &facts, &bodies) {
             return Ok(Account::unchanged(Unchanged::Emergency(why), None));
         }
-        let sdp_parts: Vec<(usize, Range<usize>)> = bodies
-            .iter()
-            .enumerate()
-            .filter(|(_, part)| part.is_sdp())
-            .map(|(i, part)| (i + 1, part.body_range.clone()))
-            .collect();
-        if sdp_parts.is_empty() {
+        if !bodies.iter().any(BodyPart::is_sdp) {
             return Ok(Account::unchanged(Unchanged::NoSdp, None));
         }
         let decision = self.policy.decide(facts.parties.iter().copied());
@@ -169,27 +170,47 @@ impl Rewriter {
             return Ok(Account::unchanged(Unchanged::NotRecorded, Some(decision)));
         }
 
-        let edge: Vec<&str> = self.edge_addresses.iter().map(String::as_str).collect();
+        // The Edge addresses as `&str`s: on the stack for the usual handful, else in a vector.
+        let mut edge_array = [""; 8];
+        let edge_vec: Vec<&str>;
+        let edge: &[&str] = if self.edge_addresses.len() <= edge_array.len() {
+            for (slot, address) in edge_array.iter_mut().zip(&self.edge_addresses) {
+                *slot = address;
+            }
+            &edge_array[..self.edge_addresses.len()]
+        } else {
+            edge_vec = self.edge_addresses.iter().map(String::as_str).collect();
+            &edge_vec
+        };
         let drop_codecs: &[&str] = if self.config.drop_undecodable_codecs && message.is_request() {
             UNDECODABLE_CODECS
         } else {
             &[]
         };
         let relay_policy = RelayPolicy {
-            edge_addresses: &edge,
+            edge_addresses: edge,
             invalid_port: self.config.invalid_port,
             video: self.config.video,
             drop_codecs,
         };
 
-        let mut parts = Vec::with_capacity(sdp_parts.len());
-        let mut replacements: Vec<(Range<usize>, Vec<u8>)> = Vec::new();
+        let mut parts = Vec::with_capacity(bodies.len());
+        // (part range in the message, range of its rewritten bytes in `scratch`)
+        let mut replaced: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+        self.scratch.clear();
+        self.scratch.shrink_to(SCRATCH_KEEP);
+        let sdp_parts = bodies
+            .iter()
+            .enumerate()
+            .filter(|(_, part)| part.is_sdp())
+            .map(|(i, part)| (i + 1, part.body_range.clone()));
         for (part, range) in sdp_parts {
             let sdp = &bytes[range.clone()];
-            match force_relay(sdp, &relay_policy) {
+            let start = self.scratch.len();
+            match force_relay_append(sdp, &relay_policy, &mut self.scratch) {
                 Ok(rewrite) => {
-                    if !rewrite.is_unchanged() {
-                        replacements.push((range.clone(), rewrite.apply(sdp)));
+                    if rewrite.changed {
+                        replaced.push((range.clone(), start..self.scratch.len()));
                     }
                     parts.push(PartAccount {
                         part,
@@ -205,7 +226,7 @@ impl Rewriter {
             }
         }
 
-        if replacements.is_empty() {
+        if replaced.is_empty() {
             return Ok(Account {
                 output: None,
                 unchanged: Some(Unchanged::NothingApplied),
@@ -213,9 +234,10 @@ impl Rewriter {
                 parts,
             });
         }
-        let borrowed: Vec<(Range<usize>, &[u8])> = replacements
-            .iter()
-            .map(|(range, bytes)| (range.clone(), bytes.as_slice()))
+        // Collected in place: both element types have the same layout, so this reuses `replaced`'s buffer.
+        let borrowed: Vec<(Range<usize>, &[u8])> = replaced
+            .into_iter()
+            .map(|(range, new)| (range, &self.scratch[new]))
             .collect();
         let output = rec_sip::replace_parts(&message, &bodies, &borrowed)?;
         Ok(Account {
@@ -274,9 +296,18 @@ impl<'a> HeaderFacts<'a> {
             priority_emergency: false,
             parties: Vec::new(),
         };
-        if with_parties {
-            facts.parties.extend(message.request_uri());
+        if !with_parties {
+            // Only Call-ID and Priority are needed: found from the offsets noted while parsing. The last
+            // Call-ID counts, as in the full pass below.
+            facts.call_id = message
+                .last_header("call-id")
+                .map_or("", |h| h.raw_value.trim());
+            facts.priority_emergency = message
+                .headers_named("priority")
+                .any(|h| h.raw_value.trim().eq_ignore_ascii_case("emergency"));
+            return facts;
         }
+        facts.parties.extend(message.request_uri());
         for header in message.headers() {
             let name = header.name;
             if header.is("call-id") {

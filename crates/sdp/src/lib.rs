@@ -23,8 +23,8 @@ pub use crypto::{Crypto, KeyParam, Lifetime, Mki};
 pub use error::SdpError;
 pub use line::{Line, LineEnding, Sdp};
 pub use relay::{
-    force_relay, CandidateChange, ConnectionChange, DefaultMove, Edit, RelayPolicy, RelayRewrite,
-    SectionReport, SkipReason,
+    force_relay, force_relay_append, CandidateChange, ConnectionChange, DefaultMove, Edit,
+    RelayApplied, RelayPolicy, RelayRewrite, SectionReport, SkipReason,
 };
 pub use view::{
     Attribute, Connection, Direction, Fmtp, MediaKind, MediaLine, MediaSection, Origin, Rtcp,

@@ -127,10 +127,8 @@ impl fmt::Debug for Line<'_> {
 pub struct Sdp<'a> {
     input: &'a [u8],
     lines: Vec<Line<'a>>,
-    /// Index of each `m=` line.
-    media_starts: Vec<usize>,
-    /// Each `m=` line, parsed once (parsing validates it anyway).
-    media_parsed: Vec<crate::view::MediaLine<'a>>,
+    /// Index of each `m=` line, with the line parsed once (parsing validates it anyway).
+    media: Vec<(usize, crate::view::MediaLine<'a>)>,
 }
 
 impl fmt::Debug for Sdp<'_> {
@@ -138,7 +136,10 @@ impl fmt::Debug for Sdp<'_> {
         f.debug_struct("Sdp")
             .field("len", &self.input.len())
             .field("lines", &self.lines)
-            .field("media_starts", &self.media_starts)
+            .field(
+                "media_starts",
+                &self.media.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -154,8 +155,7 @@ impl<'a> Sdp<'a> {
         // One UTF-8 check of the whole input (the common case); per line only to name the bad line.
         let whole = core::str::from_utf8(input).ok();
         let mut lines = Vec::with_capacity(input.len() / 24 + 1);
-        let mut media_starts = Vec::new();
-        let mut media_parsed = Vec::new();
+        let mut media = Vec::new();
         let mut pos = 0usize;
         while pos < input.len() {
             let index = lines.len();
@@ -186,8 +186,7 @@ impl<'a> Sdp<'a> {
                 return Err(SdpError::MissingVersion { line: 1 });
             }
             if kind == Some('m') {
-                media_parsed.push(crate::view::MediaLine::parse(value, pos + 2, index)?);
-                media_starts.push(index);
+                media.push((index, crate::view::MediaLine::parse(value, pos + 2, index)?));
             }
             lines.push(Line {
                 index,
@@ -201,8 +200,7 @@ impl<'a> Sdp<'a> {
         Ok(Sdp {
             input,
             lines,
-            media_starts,
-            media_parsed,
+            media,
         })
     }
 
@@ -232,12 +230,14 @@ impl<'a> Sdp<'a> {
 
     /// Lines of the session section (before the first `m=`).
     pub fn session_lines(&self) -> &[Line<'a>] {
-        let end = self
-            .media_starts
-            .first()
-            .copied()
-            .unwrap_or(self.lines.len());
-        &self.lines[..end]
+        &self.lines[..self.media_start(0)]
+    }
+
+    /// Index of the `m=` line of section `i`, or the line count past the last section.
+    fn media_start(&self, i: usize) -> usize {
+        self.media
+            .get(i)
+            .map_or(self.lines.len(), |(start, _)| *start)
     }
 
     /// Typed view of the session section.
@@ -247,18 +247,13 @@ impl<'a> Sdp<'a> {
 
     /// Number of media sections.
     pub fn media_count(&self) -> usize {
-        self.media_starts.len()
+        self.media.len()
     }
 
     /// Lines of media section `i` (starting with its `m=` line).
     pub fn media_lines(&self, i: usize) -> Option<&[Line<'a>]> {
-        let start = *self.media_starts.get(i)?;
-        let end = self
-            .media_starts
-            .get(i + 1)
-            .copied()
-            .unwrap_or(self.lines.len());
-        Some(&self.lines[start..end])
+        let (start, _) = self.media.get(i)?;
+        Some(&self.lines[*start..self.media_start(i + 1)])
     }
 
     /// Typed view of media section `i` (0-based).
@@ -268,21 +263,15 @@ impl<'a> Sdp<'a> {
             i,
             lines,
             self.session_lines(),
-            &self.media_parsed[i],
+            &self.media[i].1,
         ))
     }
 
     /// Typed views of all media sections in order.
     pub fn media(&self) -> impl ExactSizeIterator<Item = MediaSection<'_, 'a>> + '_ {
         let session = self.session_lines();
-        (0..self.media_starts.len()).map(move |i| {
-            let start = self.media_starts[i];
-            let end = self
-                .media_starts
-                .get(i + 1)
-                .copied()
-                .unwrap_or(self.lines.len());
-            MediaSection::new(i, &self.lines[start..end], session, &self.media_parsed[i])
+        self.media.iter().enumerate().map(move |(i, (start, ml))| {
+            MediaSection::new(i, &self.lines[*start..self.media_start(i + 1)], session, ml)
         })
     }
 }

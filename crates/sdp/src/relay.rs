@@ -23,7 +23,9 @@ use std::net::IpAddr;
 use crate::candidate::Candidate;
 use crate::error::SdpError;
 use crate::line::{Line, LineEnding, Sdp};
-use crate::view::{tokens, Connection, MediaKind, MediaLine, MediaSection};
+use crate::view::{
+    attribute_of, is_attribute, tokens, Connection, MediaKind, MediaLine, MediaSection, Rtcp,
+};
 
 /// What the rewrite should do.
 #[derive(Debug, Clone, Copy)]
@@ -223,6 +225,99 @@ impl RelayRewrite {
     }
 }
 
+/// The outcome of [`force_relay_append`]: whether the SDP changed, and the per-section report.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RelayApplied {
+    /// True when the rewritten SDP was appended (the same as `!`[`RelayRewrite::is_unchanged`]).
+    pub changed: bool,
+    /// One report per media section, in order (the same as [`RelayRewrite::report`]).
+    pub report: Vec<SectionReport>,
+}
+
+/// Replacement text of an edit, kept borrowed (or as a number) until it is written: the rewriter's hot path
+/// then allocates no string per edit.
+#[derive(Debug)]
+enum Text<'a> {
+    Port(u16),
+    Str(&'a str),
+    Owned(String),
+}
+
+impl Text<'_> {
+    fn into_string(self) -> String {
+        match self {
+            Text::Port(p) => p.to_string(),
+            Text::Str(s) => s.to_owned(),
+            Text::Owned(s) => s,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Text::Port(p) => decimal_len(*p),
+            Text::Str(s) => s.len(),
+            Text::Owned(s) => s.len(),
+        }
+    }
+
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Text::Port(p) => push_decimal(out, *p),
+            Text::Str(s) => out.extend_from_slice(s.as_bytes()),
+            Text::Owned(s) => out.extend_from_slice(s.as_bytes()),
+        }
+    }
+}
+
+fn decimal_len(n: u16) -> usize {
+    match n {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1000..=9999 => 4,
+        _ => 5,
+    }
+}
+
+/// Appends `n` in decimal, as `n.to_string()` would spell it.
+fn push_decimal(out: &mut Vec<u8>, n: u16) {
+    let len = decimal_len(n);
+    let mut digits = [0u8; 5];
+    let mut v = n;
+    for d in digits[..len].iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend_from_slice(&digits[..len]);
+}
+
+/// An edit before its text is made a `String` (see [`Edit`]).
+#[derive(Debug)]
+struct RawEdit<'a> {
+    range: Range<usize>,
+    text: Text<'a>,
+}
+
+fn edit<'a>(range: Range<usize>, text: Text<'a>) -> RawEdit<'a> {
+    RawEdit { range, text }
+}
+
+/// Writes `sdp` with `edits` applied to `out`; edits that do not fit are ignored, as in [`RelayRewrite::apply`].
+fn apply_raw(sdp: &[u8], edits: &[RawEdit<'_>], out: &mut Vec<u8>) {
+    let extra: usize = edits.iter().map(|e| e.text.len()).sum();
+    out.reserve(sdp.len() + extra);
+    let mut pos = 0usize;
+    for e in edits {
+        if e.range.start < pos || e.range.end < e.range.start || e.range.end > sdp.len() {
+            continue;
+        }
+        out.extend_from_slice(&sdp[pos..e.range.start]);
+        e.text.write(out);
+        pos = e.range.end;
+    }
+    out.extend_from_slice(&sdp[pos..]);
+}
+
 /// Compares two addresses: as IP addresses when both parse, else case-insensitively.
 fn same_addr(a: &str, b: &str) -> bool {
     if a.eq_ignore_ascii_case(b) {
@@ -252,15 +347,15 @@ fn is_relay(c: &Candidate<'_>, policy: &RelayPolicy<'_>) -> bool {
 
 /// Picks the relay candidate for `component`: same group as `like` first, then UDP, then TCP.
 fn pick_relay<'c, 'a>(
-    relays: &[&'c Candidate<'a>],
+    cands: &'c [(bool, Candidate<'a>)],
     component: u32,
     like: Option<&Candidate<'a>>,
 ) -> Option<&'c Candidate<'a>> {
     let of_comp = || {
-        relays
+        cands
             .iter()
-            .copied()
-            .filter(move |c| c.component == component)
+            .filter(move |(relay, c)| *relay && c.component == component)
+            .map(|(_, c)| c)
     };
     if let Some(l) = like {
         if let Some(c) = of_comp().find(|c| c.group() == l.group() && c.transport == l.transport) {
@@ -276,6 +371,40 @@ fn pick_relay<'c, 'a>(
 /// Computes the relay-forcing rewrite of one SDP body (see the module docs). Fails only when
 /// the SDP itself does not parse.
 pub fn force_relay(sdp: &[u8], policy: &RelayPolicy<'_>) -> Result<RelayRewrite, SdpError> {
+    let (edits, report) = relay_edits(sdp, policy)?;
+    Ok(RelayRewrite {
+        edits: edits
+            .into_iter()
+            .map(|e| Edit {
+                range: e.range,
+                replacement: e.text.into_string(),
+            })
+            .collect(),
+        report,
+    })
+}
+
+/// [`force_relay`] then [`RelayRewrite::apply`] in one step, without building the edits' strings: when the SDP
+/// changes, appends the rewritten SDP to `out` (the same bytes `apply` returns); otherwise appends nothing.
+/// The report is the same as [`force_relay`]'s.
+pub fn force_relay_append(
+    sdp: &[u8],
+    policy: &RelayPolicy<'_>,
+    out: &mut Vec<u8>,
+) -> Result<RelayApplied, SdpError> {
+    let (edits, report) = relay_edits(sdp, policy)?;
+    let changed = !edits.is_empty();
+    if changed {
+        apply_raw(sdp, &edits, out);
+    }
+    Ok(RelayApplied { changed, report })
+}
+
+/// The rewrite of [`force_relay`], with edit texts not yet made strings.
+fn relay_edits<'a>(
+    sdp: &'a [u8],
+    policy: &RelayPolicy<'_>,
+) -> Result<(Vec<RawEdit<'a>>, Vec<SectionReport>), SdpError> {
     let parsed = Sdp::parse(sdp)?;
     let session_c = parsed.session().connection().and_then(Result::ok);
     let session_c_users = parsed
@@ -283,13 +412,11 @@ pub fn force_relay(sdp: &[u8], policy: &RelayPolicy<'_>) -> Result<RelayRewrite,
         .filter(|m| !m.lines().iter().any(|l| l.kind == Some('c')))
         .count();
     let sections = parsed.media_count();
-    let mut out = RelayRewrite {
-        // a few port edits per candidate line and default: sized once instead of growing
-        edits: Vec::with_capacity(parsed.lines().len() / 2),
-        report: Vec::with_capacity(sections),
-    };
+    // A few port edits per recorded section: sized once instead of growing.
+    let mut edits = Vec::with_capacity(8 * sections.max(1));
+    let mut report = Vec::with_capacity(sections);
     for m in parsed.media() {
-        let ml = m.media_line();
+        let ml = m.media_line_ref();
         let mut rep = SectionReport {
             index: m.index(),
             kind: ml.kind,
@@ -309,31 +436,87 @@ pub fn force_relay(sdp: &[u8], policy: &RelayPolicy<'_>) -> Result<RelayRewrite,
             } else {
                 SkipReason::NotAudioVideo
             });
-            out.report.push(rep);
+            report.push(rep);
             continue;
         }
         if ml.port == 0 {
             rep.skipped = Some(SkipReason::PortZero);
-            out.report.push(rep);
+            report.push(rep);
             continue;
         }
         if !policy.drop_codecs.is_empty() {
-            drop_codecs(&m, &ml, policy, &mut out.edits, &mut rep);
+            drop_codecs(&m, ml, policy, &mut edits, &mut rep);
         }
         rewrite_candidates(
             &parsed,
             &m,
-            &ml,
+            ml,
             policy,
             session_c.as_ref(),
             session_c_users,
-            &mut out.edits,
+            &mut edits,
             &mut rep,
         );
-        out.report.push(rep);
+        report.push(rep);
     }
-    out.edits.sort_by_key(|e| (e.range.start, e.range.end));
-    Ok(out)
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    Ok((edits, report))
+}
+
+/// What one pass over a media section's lines finds for the candidate rewrite.
+struct SectionScan<'s, 'a> {
+    /// Parsed candidates (unparsable ones left out), each with whether it is a relay candidate.
+    cands: Vec<(bool, Candidate<'a>)>,
+    /// The section's first `c=` line.
+    connection: Option<&'s Line<'a>>,
+    /// The section's first `a=rtcp` line.
+    rtcp: Option<&'s Line<'a>>,
+    /// Whether `a=rtcp-mux` is present.
+    rtcp_mux: bool,
+}
+
+impl<'s, 'a> SectionScan<'s, 'a> {
+    fn of(m: &MediaSection<'s, 'a>, policy: &RelayPolicy<'_>) -> Self {
+        let mut scan = SectionScan {
+            cands: Vec::new(),
+            connection: None,
+            rtcp: None,
+            rtcp_mux: false,
+        };
+        for l in m.lines() {
+            match l.kind {
+                Some('c') => {
+                    scan.connection.get_or_insert(l);
+                }
+                Some('a') => {
+                    let v = l.value.as_bytes();
+                    if v.starts_with(b"candidate") || v.starts_with(b"x-candidate-ipv6") {
+                        let ipv6 = is_attribute(l, "x-candidate-ipv6");
+                        if ipv6 || is_attribute(l, "candidate") {
+                            // The attribute value: after the name's `:` (the name holds no colon), or
+                            // empty at the line end when there is none.
+                            let name = if ipv6 { 16 } else { 9 };
+                            let (value, start) = match l.value.get(name + 1..) {
+                                Some(value) => (value, l.value_start() + name + 1),
+                                None => ("", l.range.end),
+                            };
+                            if let Ok(c) = Candidate::parse(value, start, l.index, ipv6) {
+                                scan.cands.push((is_relay(&c, policy), c));
+                            }
+                        }
+                    } else if v.starts_with(b"rtcp") {
+                        if scan.rtcp.is_none() && is_attribute(l, "rtcp") {
+                            scan.rtcp = Some(l);
+                        } else if is_attribute(l, "rtcp-mux") {
+                            scan.rtcp_mux = true;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        scan
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -344,17 +527,16 @@ fn rewrite_candidates<'a>(
     policy: &RelayPolicy<'_>,
     session_c: Option<&Connection<'a>>,
     session_c_users: usize,
-    edits: &mut Vec<Edit>,
+    edits: &mut Vec<RawEdit<'a>>,
     rep: &mut SectionReport,
 ) {
-    let cands: Vec<Candidate<'a>> = m.candidates().filter_map(Result::ok).collect();
-    let (relays, non_relays): (Vec<&Candidate<'a>>, Vec<&Candidate<'a>>) =
-        cands.iter().partition(|c| is_relay(c, policy));
-    if relays.is_empty() {
+    let scan = SectionScan::of(m, policy);
+    let cands = &scan.cands;
+    if !cands.iter().any(|(relay, _)| *relay) {
         let draft6_only = !cands.is_empty()
             && cands
                 .iter()
-                .all(|c| matches!(c.kind, crate::CandidateKind::Draft6 { .. }));
+                .all(|(_, c)| matches!(c.kind, crate::CandidateKind::Draft6 { .. }));
         rep.skipped = Some(if draft6_only && policy.edge_addresses.is_empty() {
             SkipReason::Draft6NeedsEdgeAddresses
         } else {
@@ -362,14 +544,12 @@ fn rewrite_candidates<'a>(
         });
         return;
     }
-    let others = || non_relays.iter().copied();
-    rep.changed.reserve(non_relays.len());
+    let others = || cands.iter().filter(|(relay, _)| !*relay).map(|(_, c)| c);
+    let relays = || cands.iter().filter(|(relay, _)| *relay).map(|(_, c)| c);
+    rep.changed.reserve(others().count());
     for c in others() {
         if c.port != policy.invalid_port {
-            edits.push(Edit {
-                range: c.port_range.clone(),
-                replacement: policy.invalid_port.to_string(),
-            });
+            edits.push(edit(c.port_range.clone(), Text::Port(policy.invalid_port)));
             rep.changed.push(CandidateChange {
                 line: c.line,
                 component: c.component,
@@ -381,15 +561,16 @@ fn rewrite_candidates<'a>(
         }
     }
 
-    // Default candidate.
-    let conn = m.connection().and_then(Result::ok);
+    // Default candidate: the section's own `c=` (when it parses), else the session's.
+    let conn = match scan.connection {
+        Some(l) => Connection::parse(l, false).ok(),
+        None => session_c.cloned(),
+    };
     let conn_addr = conn.as_ref().map(|c| c.address);
     let addr_matches =
         |c: &Candidate<'_>, addr: Option<&str>| addr.is_none_or(|a| same_addr(a, c.address));
     let is_relay_endpoint = |port: u16, addr: Option<&str>, comp: u32| {
-        relays
-            .iter()
-            .any(|r| r.component == comp && r.port == port && addr_matches(r, addr))
+        relays().any(|r| r.component == comp && r.port == port && addr_matches(r, addr))
     };
     let mut mv = DefaultMove {
         rtp_port: None,
@@ -404,13 +585,10 @@ fn rewrite_candidates<'a>(
         && others().any(|c| c.component == 1 && c.port == ml.port && addr_matches(c, conn_addr))
         && !is_relay_endpoint(ml.port, conn_addr, 1);
     if rtp_on_other {
-        if let Some(r) = pick_relay(&relays, 1, None) {
+        if let Some(r) = pick_relay(cands, 1, None) {
             rtp_relay = Some(r);
             if r.port != ml.port {
-                edits.push(Edit {
-                    range: ml.port_range.clone(),
-                    replacement: r.port.to_string(),
-                });
+                edits.push(edit(ml.port_range.clone(), Text::Port(r.port)));
                 mv.rtp_port = Some((ml.port, r.port));
             }
             if let Some(c) = &conn {
@@ -431,7 +609,7 @@ fn rewrite_candidates<'a>(
         }
     }
 
-    if let Some(Ok(rtcp)) = m.rtcp() {
+    if let Some(Ok(rtcp)) = scan.rtcp.map(|l| Rtcp::parse(&attribute_of(l))) {
         let rtcp_addr = rtcp.address.or(conn_addr);
         let on_other = rtcp.port != policy.invalid_port
             && others().any(|c| {
@@ -441,27 +619,21 @@ fn rewrite_candidates<'a>(
             })
             && !is_relay_endpoint(rtcp.port, rtcp_addr, 2);
         if on_other {
-            let r2 = pick_relay(&relays, 2, rtp_relay).or_else(|| {
-                if m.rtcp_mux() || rtcp.port == ml.port {
-                    rtp_relay.or_else(|| pick_relay(&relays, 1, None))
+            let r2 = pick_relay(cands, 2, rtp_relay).or_else(|| {
+                if scan.rtcp_mux || rtcp.port == ml.port {
+                    rtp_relay.or_else(|| pick_relay(cands, 1, None))
                 } else {
                     None
                 }
             });
             if let Some(r) = r2 {
                 if r.port != rtcp.port {
-                    edits.push(Edit {
-                        range: rtcp.port_range.clone(),
-                        replacement: r.port.to_string(),
-                    });
+                    edits.push(edit(rtcp.port_range.clone(), Text::Port(r.port)));
                     mv.rtcp_port = Some((rtcp.port, r.port));
                 }
                 if let (Some(a), Some(ar)) = (rtcp.address, rtcp.address_range.clone()) {
                     if !same_addr(a, r.address) {
-                        edits.push(Edit {
-                            range: ar,
-                            replacement: r.address.to_string(),
-                        });
+                        edits.push(edit(ar, Text::Str(r.address)));
                         if mv.address.is_none() {
                             mv.address = Some((a.to_string(), r.address.to_string()));
                         }
@@ -484,18 +656,15 @@ fn addrtype_of(addr: &str) -> &'static str {
 }
 
 /// Rewrites the address of a `c=` line (and its address type when the family changes).
-fn edit_connection(c: &Connection<'_>, new: &str, edits: &mut Vec<Edit>) {
+fn edit_connection<'a>(c: &Connection<'_>, new: &'a str, edits: &mut Vec<RawEdit<'a>>) {
     let at = addrtype_of(new);
     if c.addrtype.eq_ignore_ascii_case(at) {
-        edits.push(Edit {
-            range: c.address_range.clone(),
-            replacement: new.to_string(),
-        });
+        edits.push(edit(c.address_range.clone(), Text::Str(new)));
     } else {
-        edits.push(Edit {
-            range: c.addrtype_range.start..c.address_range.end,
-            replacement: format!("{at} {new}"),
-        });
+        edits.push(edit(
+            c.addrtype_range.start..c.address_range.end,
+            Text::Owned(format!("{at} {new}")),
+        ));
     }
 }
 
@@ -505,7 +674,7 @@ fn insert_connection(
     m: &MediaSection<'_, '_>,
     session_c: &Connection<'_>,
     new: &str,
-    edits: &mut Vec<Edit>,
+    edits: &mut Vec<RawEdit<'_>>,
 ) {
     let lines = m.lines();
     let mut after: &Line<'_> = &lines[0];
@@ -531,10 +700,7 @@ fn insert_connection(
         }
         e => (after.full_range().end, format!("{text}{}", e.as_str())),
     };
-    edits.push(Edit {
-        range: pos..pos,
-        replacement,
-    });
+    edits.push(edit(pos..pos, Text::Owned(replacement)));
 }
 
 /// Encoding names of the static RTP payload types (RFC 3551) that may appear without rtpmap.
@@ -571,7 +737,7 @@ fn drop_codecs<'a>(
     m: &MediaSection<'_, 'a>,
     ml: &MediaLine<'a>,
     policy: &RelayPolicy<'_>,
-    edits: &mut Vec<Edit>,
+    edits: &mut Vec<RawEdit<'a>>,
     rep: &mut SectionReport,
 ) {
     let maps: Vec<_> = m.rtpmaps().filter_map(Result::ok).collect();
@@ -609,10 +775,7 @@ fn drop_codecs<'a>(
         .filter(|(_, &d)| !d)
         .map(|(f, _)| *f)
         .collect();
-    edits.push(Edit {
-        range: ml.formats_range.clone(),
-        replacement: kept.join(" "),
-    });
+    edits.push(edit(ml.formats_range.clone(), Text::Owned(kept.join(" "))));
     let dropped: Vec<&str> = formats
         .iter()
         .zip(&drop)
@@ -633,17 +796,25 @@ fn drop_codecs<'a>(
         };
         let fmt = tokens(v, 0).next().map(|(t, _)| t).unwrap_or("");
         if dropped.contains(&fmt) {
-            edits.push(Edit {
-                range: l.full_range(),
-                replacement: String::new(),
-            });
+            edits.push(edit(l.full_range(), Text::Str("")));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::same_addr;
+    use super::{push_decimal, same_addr, Text};
+
+    #[test]
+    fn ports_are_written_as_to_string_spells_them() {
+        let mut out = Vec::new();
+        for p in 0..=u16::MAX {
+            out.clear();
+            push_decimal(&mut out, p);
+            assert_eq!(out, p.to_string().as_bytes());
+            assert_eq!(Text::Port(p).len(), out.len());
+        }
+    }
 
     #[test]
     fn same_addr_compares_addresses_not_spellings() {

@@ -41,12 +41,23 @@ impl<'a> Iterator for Tokens<'a> {
     }
 }
 
-/// Parses a decimal `u16` port strictly (digits only).
+/// Parses a decimal `u16` port strictly (digits only, leading zeros allowed): one pass over the digits.
 pub(crate) fn parse_port(s: &str) -> Option<u16> {
-    if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+    if s.is_empty() {
         return None;
     }
-    s.parse().ok()
+    let mut n: u32 = 0;
+    for c in s.bytes() {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        n = n * 10 + u32::from(d);
+        if n > u32::from(u16::MAX) {
+            return None;
+        }
+    }
+    u16::try_from(n).ok()
 }
 
 /// Media kind of an `m=` line.
@@ -127,16 +138,21 @@ impl<'a> MediaLine<'a> {
         };
         let port = parse_port(port_str).ok_or(bad("port not a number 0..65535"))?;
         let (proto, proto_range) = t.next().ok_or(bad("no protocol"))?;
+        // The formats run from the first token after the protocol to the end of the last one.
         let fstart = proto_range.end;
-        let mut formats_range = fstart..fstart;
-        let mut first = true;
-        for (_, r) in t {
-            if first {
-                formats_range.start = r.start;
-                first = false;
+        let vb = value.as_bytes();
+        let is_blank = |c: &u8| *c == b' ' || *c == b'\t';
+        let rel = fstart - base;
+        let formats_range = match vb[rel..].iter().position(|c| !is_blank(c)) {
+            Some(first) => {
+                let end = vb
+                    .iter()
+                    .rposition(|c| !is_blank(c))
+                    .map_or(rel + first + 1, |last| last + 1);
+                base + rel + first..base + end
             }
-            formats_range.end = r.end;
-        }
+            None => fstart..fstart,
+        };
         let formats = &value[formats_range.start - base..formats_range.end - base];
         Ok(MediaLine {
             media,
@@ -177,7 +193,7 @@ fn attributes<'s, 'a>(lines: &'s [Line<'a>]) -> impl Iterator<Item = Attribute<'
 }
 
 /// The attribute view of an `a=` line (one scan for the `:`).
-fn attribute_of<'s, 'a>(l: &'s Line<'a>) -> Attribute<'s, 'a> {
+pub(crate) fn attribute_of<'s, 'a>(l: &'s Line<'a>) -> Attribute<'s, 'a> {
     match crate::line::colon(l.value) {
         Some(i) => Attribute {
             name: &l.value[..i],
@@ -195,7 +211,7 @@ fn attribute_of<'s, 'a>(l: &'s Line<'a>) -> Attribute<'s, 'a> {
 }
 
 /// Whether `l` is an `a=<name>` or `a=<name>:...` line, checked without building the attribute view.
-fn is_attribute(l: &Line<'_>, name: &str) -> bool {
+pub(crate) fn is_attribute(l: &Line<'_>, name: &str) -> bool {
     let v = l.value.as_bytes();
     l.kind == Some('a')
         && v.len() >= name.len()
@@ -237,7 +253,7 @@ pub struct Connection<'a> {
 }
 
 impl<'a> Connection<'a> {
-    fn parse(l: &Line<'a>, session_level: bool) -> Result<Self, SdpError> {
+    pub(crate) fn parse(l: &Line<'a>, session_level: bool) -> Result<Self, SdpError> {
         let bad = |r| SdpError::bad(l.index, "c=", r);
         let mut t = tokens(l.value, l.value_start());
         let (nettype, _) = t.next().ok_or(bad("no network type"))?;
@@ -365,6 +381,36 @@ pub struct Rtcp<'a> {
     pub line: usize,
 }
 
+impl<'a> Rtcp<'a> {
+    /// Parses the value of an `a=rtcp` attribute.
+    pub(crate) fn parse(a: &Attribute<'_, 'a>) -> Result<Self, SdpError> {
+        let idx = a.line.index;
+        let bad = |r| SdpError::bad(idx, "a=rtcp", r);
+        let mut t = tokens(a.value.unwrap_or(""), a.value_start);
+        let mut parse = || {
+            let (p, pr) = t.next().ok_or(bad("no port"))?;
+            let port = parse_port(p).ok_or(bad("port not a number"))?;
+            let mut rtcp = Rtcp {
+                port,
+                port_range: pr,
+                addrtype: None,
+                address: None,
+                address_range: None,
+                line: idx,
+            };
+            if t.next().is_some() {
+                let (at, _) = t.next().ok_or(bad("no address type"))?;
+                let (addr, ar) = t.next().ok_or(bad("no address"))?;
+                rtcp.addrtype = Some(at);
+                rtcp.address = Some(addr);
+                rtcp.address_range = Some(ar);
+            }
+            Ok(rtcp)
+        };
+        parse()
+    }
+}
+
 /// `a=rtpmap:<pt> <encoding>/<clock>[/<channels>]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rtpmap<'a> {
@@ -446,6 +492,11 @@ impl<'s, 'a> MediaSection<'s, 'a> {
         self.media_line.clone()
     }
 
+    /// The parsed `m=` line, borrowed.
+    pub(crate) fn media_line_ref(&self) -> &'s MediaLine<'a> {
+        self.media_line
+    }
+
     /// Media kind.
     pub fn kind(&self) -> MediaKind {
         self.media_line().kind
@@ -492,31 +543,7 @@ impl<'s, 'a> MediaSection<'s, 'a> {
 
     /// `a=rtcp:`, if present.
     pub fn rtcp(&self) -> Option<Result<Rtcp<'a>, SdpError>> {
-        let a = self.attribute("rtcp")?;
-        let idx = a.line.index;
-        let bad = |r| SdpError::bad(idx, "a=rtcp", r);
-        let mut t = tokens(a.value.unwrap_or(""), a.value_start);
-        let mut parse = || {
-            let (p, pr) = t.next().ok_or(bad("no port"))?;
-            let port = parse_port(p).ok_or(bad("port not a number"))?;
-            let mut rtcp = Rtcp {
-                port,
-                port_range: pr,
-                addrtype: None,
-                address: None,
-                address_range: None,
-                line: idx,
-            };
-            if t.next().is_some() {
-                let (at, _) = t.next().ok_or(bad("no address type"))?;
-                let (addr, ar) = t.next().ok_or(bad("no address"))?;
-                rtcp.addrtype = Some(at);
-                rtcp.address = Some(addr);
-                rtcp.address_range = Some(ar);
-            }
-            Ok(rtcp)
-        };
-        Some(parse())
+        self.attribute("rtcp").map(|a| Rtcp::parse(&a))
     }
 
     /// True when `a=rtcp-mux` is present.
@@ -656,5 +683,43 @@ impl<'s, 'a> MediaSection<'s, 'a> {
             }),
             _ => None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_port, tokens};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-pass port parser accepts exactly the digit strings the standard parser accepts as `u16`.
+        #[test]
+        fn parse_port_matches_the_standard_parser(s in "[0-9+ a-]{0,8}") {
+            let std = if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
+                s.parse::<u16>().ok()
+            } else {
+                None
+            };
+            prop_assert_eq!(parse_port(&s), std);
+        }
+
+        /// Tokens are the space/tab separated words, with their byte ranges.
+        #[test]
+        fn tokens_match_a_split(s in "[a \t=]{0,30}", base in 0usize..100) {
+            let want: Vec<&str> = s.split([' ', '\t']).filter(|w| !w.is_empty()).collect();
+            let got: Vec<_> = tokens(&s, base).collect();
+            prop_assert_eq!(got.iter().map(|(t, _)| *t).collect::<Vec<_>>(), want);
+            for (t, r) in got {
+                prop_assert_eq!(&s[r.start - base..r.end - base], t);
+            }
+        }
+    }
+
+    #[test]
+    fn long_ports_with_leading_zeros() {
+        assert_eq!(parse_port("0000000000065535"), Some(65535));
+        assert_eq!(parse_port("65536"), None);
+        assert_eq!(parse_port("99999999999999999999"), None);
+        assert_eq!(parse_port(""), None);
     }
 }

@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use rec_sdp::{force_relay, RelayPolicy, Sdp};
+use rec_sdp::{force_relay, force_relay_append, RelayPolicy, Sdp};
 
 const CORPUS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -69,8 +69,11 @@ fn policy(video: bool, invalid_port: u16, drop: bool) -> RelayPolicy<'static> {
 
 /// Round trip for anything that parses; rewrite invariants and idempotence.
 fn check(input: &[u8], p: &RelayPolicy<'_>) -> Result<(), TestCaseError> {
+    let mut appended = b"before".to_vec();
     let Ok(sdp) = Sdp::parse(input) else {
         prop_assert!(force_relay(input, p).is_err());
+        prop_assert!(force_relay_append(input, p, &mut appended).is_err());
+        prop_assert_eq!(appended, b"before");
         return Ok(());
     };
     prop_assert_eq!(sdp.to_bytes(), input);
@@ -104,6 +107,16 @@ fn check(input: &[u8], p: &RelayPolicy<'_>) -> Result<(), TestCaseError> {
     if rw.is_unchanged() {
         prop_assert_eq!(&out, input);
     }
+    // The one-step rewrite appends exactly what `apply` returns, and reports the same.
+    let applied = force_relay_append(input, p, &mut appended).expect("parsed input must rewrite");
+    prop_assert_eq!(applied.changed, !rw.is_unchanged());
+    prop_assert_eq!(&applied.report, &rw.report);
+    let expected: Vec<u8> = if applied.changed {
+        [&b"before"[..], &out].concat()
+    } else {
+        b"before".to_vec()
+    };
+    prop_assert_eq!(appended, expected);
     let again = force_relay(&out, p).expect("rewritten SDP parses");
     prop_assert!(
         again.is_unchanged(),

@@ -3,7 +3,8 @@
 //! # Model
 //! A [`Message`] borrows the bytes of exactly one SIP message. Parsing finds the start line, checks
 //! every header line (it has a colon, a token name, the header block is UTF-8 and ends with an empty
-//! line) and the Content-Length, and records nothing else: headers are found by re-scanning the
+//! line) and the Content-Length, and notes only where a few often-read headers start (Content-Type,
+//! Content-Length, Call-ID, Priority, Content-Disposition): other headers are found by re-scanning the
 //! header block on demand, so parsing allocates nothing. Header names compare case-insensitively and
 //! compact forms (`i`, `f`, `t`, `v`, `m`, `l`, `c`, `k`, `s`, `e`, `o`, `r`, ...) match their full
 //! names. Every view keeps byte offsets into the original message ([`Header::value_range`],
@@ -175,7 +176,46 @@ pub struct Message<'a> {
     content_type_at: Option<usize>,
     /// Offset of the Content-Length header line when there is exactly one (saves a header scan).
     single_content_length_at: Option<usize>,
+    /// Where some often-read headers are, noted while parsing (saves header scans).
+    index: HeaderIndex,
     mismatch: Option<(usize, usize)>,
+}
+
+/// Offsets of the first (and for Call-ID the last) header line of a few headers, noted while parsing.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HeaderIndex {
+    call_id: Option<(usize, usize)>,
+    priority: Option<(usize, usize)>,
+    content_disposition: Option<(usize, usize)>,
+}
+
+impl HeaderIndex {
+    /// The `(first, last)` offsets slot for `canonical` (a lower- or mixed-case full name), when indexed.
+    fn slot(&mut self, canonical: &str) -> Option<&mut Option<(usize, usize)>> {
+        let slot = match canonical.len() {
+            7 if canonical.eq_ignore_ascii_case("call-id") => &mut self.call_id,
+            8 if canonical.eq_ignore_ascii_case("priority") => &mut self.priority,
+            19 if canonical.eq_ignore_ascii_case("content-disposition") => {
+                &mut self.content_disposition
+            }
+            _ => return None,
+        };
+        Some(slot)
+    }
+
+    fn note(&mut self, canonical: &str, offset: usize) {
+        if let Some(slot) = self.slot(canonical) {
+            match slot {
+                Some((_, last)) => *last = offset,
+                None => *slot = Some((offset, offset)),
+            }
+        }
+    }
+
+    /// `Some(offsets)` when `canonical` is indexed (`Some(None)`: no such header), `None` otherwise.
+    fn get(mut self, canonical: &str) -> Option<Option<(usize, usize)>> {
+        self.slot(canonical).map(|s| *s)
+    }
 }
 
 impl std::fmt::Debug for Message<'_> {
@@ -200,10 +240,27 @@ pub(crate) struct Head<'a> {
     pub(crate) content_length: Option<usize>,
     pub(crate) content_type_at: Option<usize>,
     pub(crate) single_content_length_at: Option<usize>,
+    pub(crate) index: HeaderIndex,
 }
 
+/// The SIP `token` characters (RFC 3261 25.1), as a table: header names are checked byte by byte.
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        i += 1;
+    }
+    t
+};
+
 pub(crate) fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
+    TOKEN[usize::from(b)]
 }
 
 fn clip(s: &str) -> String {
@@ -303,7 +360,11 @@ pub(crate) fn parse_head(
         return Err(ParseError::Empty);
     }
     let start_offset = pos;
-    // Find the end of the header block: the first empty line.
+    // Find the end of the header block: the first empty line. The lines on the way are noted (up to
+    // NOTED of them) so that the header checks below need not search for the line ends again.
+    const NOTED: usize = 64;
+    let mut noted = [(0usize, 0usize); NOTED];
+    let mut line_count = 0usize;
     let mut line_start = pos;
     let mut head_end = None;
     let mut first = true;
@@ -318,6 +379,10 @@ pub(crate) fn parse_head(
             head_end = Some((line_start, nl + 1));
             break;
         }
+        if let Some(slot) = noted.get_mut(line_count) {
+            *slot = (line_start, content_end);
+        }
+        line_count += 1;
         first = false;
         line_start = nl + 1;
     }
@@ -335,18 +400,29 @@ pub(crate) fn parse_head(
             return Err(ParseError::NotUtf8 { line });
         }
     };
-    let mut lines = LineIter {
-        text: head,
-        pos: start_offset,
-        end: head_end,
+    let mut lines = if line_count <= NOTED {
+        HeadLines::Noted(head, noted[..line_count].iter())
+    } else {
+        HeadLines::Scan(LineIter {
+            text: head,
+            pos: start_offset,
+            end: head_end,
+        })
     };
     let (_, start_text) = lines.next().ok_or(ParseError::Incomplete)?;
     let start = parse_start_line(start_text)?;
-    let headers_start = lines.pos;
+    let headers_start = match &lines {
+        HeadLines::Noted(..) => noted
+            .get(1)
+            .filter(|_| line_count > 1)
+            .map_or(head_end, |l| l.0),
+        HeadLines::Scan(l) => l.pos,
+    };
     let mut content_length: Option<usize> = None;
     let mut content_type_at: Option<usize> = None;
     let mut content_length_at: Option<usize> = None;
     let mut content_length_headers = 0usize;
+    let mut index = HeaderIndex::default();
     let mut prev_is_header = false;
     for (idx, (off, line)) in lines.enumerate() {
         let line_no = idx + 2;
@@ -359,15 +435,25 @@ pub(crate) fn parse_head(
         let Some(colon) = line.bytes().position(|b| b == b':') else {
             return Err(ParseError::HeaderWithoutColon { line: line_no });
         };
-        let name = line[..colon].trim_end_matches([' ', '\t']);
+        let mut name_end = colon;
+        while name_end > 0 && matches!(line.as_bytes()[name_end - 1], b' ' | b'\t') {
+            name_end -= 1;
+        }
+        let name = &line[..name_end];
         if name.is_empty() || !name.bytes().all(is_token_byte) {
             return Err(ParseError::BadHeaderName { line: line_no });
         }
         prev_is_header = true;
-        if content_type_at.is_none() && names_match(name, "content-type") {
+        let canonical = canonical_name(name);
+        index.note(canonical, off);
+        // `canonical` is a full name: compare it directly (the length check settles most headers).
+        if content_type_at.is_none()
+            && canonical.len() == 12
+            && canonical.eq_ignore_ascii_case("content-type")
+        {
             content_type_at = Some(off);
         }
-        if names_match(name, "content-length") {
+        if canonical.len() == 14 && canonical.eq_ignore_ascii_case("content-length") {
             content_length_headers += 1;
             content_length_at.get_or_insert(off);
             // The value may be folded onto following lines; take this header's full value.
@@ -406,7 +492,25 @@ pub(crate) fn parse_head(
         content_length,
         content_type_at,
         single_content_length_at: content_length_at.filter(|_| content_length_headers == 1),
+        index,
     })
+}
+
+/// The lines of a message head: as noted while looking for its end, or found again for a very long head.
+enum HeadLines<'a, 'n> {
+    Noted(&'a str, std::slice::Iter<'n, (usize, usize)>),
+    Scan(LineIter<'a>),
+}
+
+impl<'a> Iterator for HeadLines<'a, '_> {
+    type Item = (usize, &'a str);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            // The noted offsets sit next to ASCII line breaks: char boundaries of the head.
+            HeadLines::Noted(text, it) => it.next().map(|&(start, end)| (start, &text[start..end])),
+            HeadLines::Scan(it) => it.next(),
+        }
+    }
 }
 
 /// Iterates the lines of `text[pos..end]`, yielding (offset, line without CR/LF).
@@ -451,6 +555,7 @@ impl<'a> Message<'a> {
             content_length: h.content_length,
             content_type_at: h.content_type_at,
             single_content_length_at: h.single_content_length_at,
+            index: h.index,
             mismatch: None,
         }
     }
@@ -541,7 +646,24 @@ impl<'a> Message<'a> {
     /// The first header called `name` (case-insensitive; compact forms match full names).
     pub fn header(&self, name: &str) -> Option<Header<'a>> {
         let want = canonical_name(name);
-        self.headers().find(|h| names_match(h.name, want))
+        match self.index.get(want) {
+            Some(at) => at.and_then(|(first, _)| self.header_line_at(first)),
+            None => self.headers().find(|h| names_match(h.name, want)),
+        }
+    }
+
+    /// The last header called `name` (case-insensitive; compact forms match full names).
+    pub fn last_header(&self, name: &str) -> Option<Header<'a>> {
+        let want = canonical_name(name);
+        match self.index.get(want) {
+            Some(at) => at.and_then(|(_, last)| self.header_line_at(last)),
+            None => self.headers_named(want).last(),
+        }
+    }
+
+    /// The header whose first line starts at `at` (an offset noted while parsing).
+    fn header_line_at(&self, at: usize) -> Option<Header<'a>> {
+        headers::header_at(self.head, at, self.head.len())
     }
 
     /// Every header called `name`, in order.
@@ -550,7 +672,14 @@ impl<'a> Message<'a> {
         'a: 'n,
     {
         let want = canonical_name(name);
-        self.headers().filter(move |h| names_match(h.name, want))
+        // An indexed header: start at its first line (or nowhere when absent).
+        let start = match self.index.get(want) {
+            Some(Some((first, _))) => first,
+            Some(None) => self.head.len(),
+            None => self.headers_start,
+        };
+        HeaderIter::new(self.head, start, self.head.len())
+            .filter(move |h| names_match(h.name, want))
     }
 
     /// Every comma-separated value over all lines of header `name` (commas inside quotes and `<>`
@@ -772,6 +901,51 @@ P-Asserted-Identity: <sip:+14255550100@contoso.example;user=phone>\r\n\r\n";
         assert_eq!(ids[1].uri.user, Some("+14255550100"));
         assert_eq!(ids[1].uri.params.get("ext"), Some("12"));
         assert_eq!(ids[2].uri.params.get("user"), Some("phone"));
+    }
+
+    #[test]
+    fn heads_longer_and_shorter_than_the_noted_lines() {
+        // Parsing notes the first 64 line offsets of the head and scans again beyond that: both must give
+        // the same headers, in order, as a plain split of the head.
+        for count in [0usize, 1, 62, 63, 64, 65, 200] {
+            let mut raw = String::from("\r\nINVITE sip:a@b SIP/2.0\r\n");
+            for i in 0..count {
+                raw += &format!("X-H{i}: v{i}\r\n");
+                if i % 7 == 3 {
+                    raw += " folded\r\n";
+                }
+            }
+            raw += "i: last\r\nPriority: emergency\r\nl: 2\r\n\r\nab";
+            let m = Message::parse(raw.as_bytes()).unwrap();
+            let names: Vec<_> = m.headers().map(|h| h.name).collect();
+            let mut want: Vec<String> = (0..count).map(|i| format!("X-H{i}")).collect();
+            want.extend(["i", "Priority", "l"].map(String::from));
+            assert_eq!(names, want, "{count} headers");
+            assert_eq!(m.call_id(), Some("last"));
+            assert_eq!(m.last_header("call-id").unwrap().raw_value, "last");
+            assert_eq!(m.header("priority").unwrap().raw_value, "emergency");
+            assert_eq!(m.body(), b"ab");
+            if count > 3 {
+                assert_eq!(m.header("x-h3").unwrap().value(), "v3 folded");
+            }
+        }
+    }
+
+    #[test]
+    fn indexed_headers_first_and_last() {
+        let raw = "OPTIONS sip:a@b SIP/2.0\r\nCall-ID: one\r\nPriority: normal\r\ni: two\r\n\
+Content-Disposition: session\r\npriority: emergency\r\n\r\n";
+        let m = Message::parse(raw.as_bytes()).unwrap();
+        assert_eq!(m.call_id(), Some("one"));
+        assert_eq!(m.last_header("I").unwrap().raw_value, "two");
+        let priorities: Vec<_> = m.headers_named("priority").map(|h| h.raw_value).collect();
+        assert_eq!(priorities, ["normal", "emergency"]);
+        assert_eq!(
+            m.header("content-disposition").unwrap().raw_value,
+            "session"
+        );
+        assert_eq!(m.last_header("via"), None);
+        assert_eq!(m.headers_named("content-type").count(), 0);
     }
 
     #[test]

@@ -81,6 +81,8 @@ pub struct BodyPart<'a> {
     /// Nesting depth: 0 for a single-part body, 1 for parts of a top-level multipart, ...
     pub depth: usize,
     headers_text: &'a str,
+    /// The part's first Content-Length header (value range, absolute, and value), noted while splitting.
+    content_length: Option<(Range<usize>, &'a str)>,
 }
 
 impl std::fmt::Debug for BodyPart<'_> {
@@ -105,6 +107,7 @@ impl<'a> BodyPart<'a> {
             headers_range: r.start..r.start,
             depth: 0,
             headers_text: "",
+            content_length: None,
         }
     }
 
@@ -129,6 +132,12 @@ impl<'a> BodyPart<'a> {
             .is_some_and(|t| t.is("application", "pidf+xml"))
     }
 
+    /// The part's own first Content-Length header: its absolute value range and value (`None` for a
+    /// single-part message).
+    pub(crate) fn content_length_header(&self) -> Option<(Range<usize>, &'a str)> {
+        self.content_length.clone()
+    }
+
     /// The first part header called `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<Header<'a>> {
         self.headers().find(|h| names_match(h.name, name))
@@ -137,6 +146,64 @@ impl<'a> BodyPart<'a> {
 
 fn mp_err<T>(m: &str) -> Result<T, ParseError> {
     Err(ParseError::Multipart(m.to_string()))
+}
+
+/// How delimiters are searched for one boundary.
+enum Delimiters<'b> {
+    /// Look at `from` and after every `\n--` (found with one searcher shared by all messages): no per-message
+    /// searcher to build.
+    LineStarts(&'b [u8]),
+    /// A boundary that overlaps itself at a shift of one or two bytes (`-----`, `abab`): the general search,
+    /// whose results near the end of the range depend on overlapping matches.
+    Overlapping(Box<memchr::memmem::Finder<'b>>),
+}
+
+impl<'b> Delimiters<'b> {
+    fn new(boundary: &'b [u8]) -> Self {
+        let period_1 = boundary.windows(2).all(|w| w[0] == w[1]);
+        let period_2 = boundary.windows(3).all(|w| w[0] == w[2]);
+        if period_1 || period_2 {
+            Delimiters::Overlapping(Box::new(memchr::memmem::Finder::new(boundary)))
+        } else {
+            Delimiters::LineStarts(boundary)
+        }
+    }
+
+    /// Finds `--boundary` at a line start within `b[from..end]`; returns the offset of the line
+    /// break before it (or of the `--` when at `from` itself) and the offset just after the boundary.
+    fn find(&self, b: &[u8], from: usize, end: usize) -> Option<(usize, usize)> {
+        match self {
+            Delimiters::Overlapping(finder) => find_delimiter(b, from, end, finder),
+            Delimiters::LineStarts(boundary) => {
+                let after = |dash: usize| dash + 2 + boundary.len();
+                let is_delimiter = |dash: usize| {
+                    after(dash) <= end
+                        && &b[dash..dash + 2] == b"--"
+                        && &b[dash + 2..after(dash)] == *boundary
+                };
+                if is_delimiter(from) {
+                    return Some((from, after(from)));
+                }
+                static LINE_DASHES: std::sync::OnceLock<memchr::memmem::Finder<'static>> =
+                    std::sync::OnceLock::new();
+                let finder = LINE_DASHES.get_or_init(|| memchr::memmem::Finder::new(b"\n--"));
+                let mut pos = from;
+                while let Some(i) = finder.find(&b[pos..end]) {
+                    let dash = pos + i + 1;
+                    if is_delimiter(dash) {
+                        let before = if dash >= from + 2 && b[dash - 2] == b'\r' {
+                            dash - 2
+                        } else {
+                            dash - 1
+                        };
+                        return Some((before, after(dash)));
+                    }
+                    pos = dash;
+                }
+                None
+            }
+        }
+    }
 }
 
 /// Finds `--boundary` at a line start within `b[from..end]`; returns the offset of the line
@@ -184,9 +251,9 @@ pub(crate) fn split_multipart<'a>(
     if depth >= MAX_DEPTH {
         return mp_err("nested too deeply");
     }
-    let bd = memchr::memmem::Finder::new(boundary.as_bytes());
+    let bd = Delimiters::new(boundary.as_bytes());
     let end = range.end;
-    let Some((_, mut after)) = find_delimiter(bytes, range.start, end, &bd) else {
+    let Some((_, mut after)) = bd.find(bytes, range.start, end) else {
         return mp_err("boundary not found");
     };
     loop {
@@ -205,7 +272,7 @@ pub(crate) fn split_multipart<'a>(
             return mp_err("boundary line not followed by a line break");
         }
         let part_start = p + 1;
-        let Some((part_end, next_after)) = find_delimiter(bytes, part_start, end, &bd) else {
+        let Some((part_end, next_after)) = bd.find(bytes, part_start, end) else {
             return mp_err("part not closed by a boundary");
         };
         push_part(bytes, part_start..part_end, depth, out)?;
@@ -252,11 +319,26 @@ fn push_part<'a>(
         headers_range: r.start..headers_end,
         depth: depth + 1,
         headers_text,
+        content_length: None,
     };
-    part.content_type = part
-        .header("content-type")
-        .and_then(|h| MediaType::parse(h.raw_value));
-    part.content_disposition = part.header("content-disposition").map(|h| h.raw_value);
+    // One pass over the part headers for the first Content-Type, Content-Disposition and Content-Length.
+    let mut content_type = None;
+    let mut content_disposition = None;
+    for h in HeaderIter::new(headers_text, 0, headers_text.len()) {
+        if content_type.is_none() && names_match(h.name, "content-type") {
+            content_type = Some(h.raw_value);
+        } else if content_disposition.is_none() && names_match(h.name, "content-disposition") {
+            content_disposition = Some(h.raw_value);
+        } else if part.content_length.is_none() && names_match(h.name, "content-length") {
+            let base = r.start;
+            part.content_length = Some((
+                h.value_range.start + base..h.value_range.end + base,
+                h.raw_value,
+            ));
+        }
+    }
+    part.content_type = content_type.and_then(MediaType::parse);
+    part.content_disposition = content_disposition;
     match part.content_type {
         Some(ct) if ct.is_multipart() => {
             let Some(b) = ct.boundary() else {
@@ -268,5 +350,67 @@ fn push_part<'a>(
             out.push(part);
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find_delimiter, Delimiters};
+    use proptest::prelude::*;
+
+    /// Bodies built from pieces that make delimiters, near-delimiters and line breaks likely.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"\r\n".to_vec()),
+            Just(b"\n".to_vec()),
+            Just(b"--".to_vec()),
+            Just(b"-".to_vec()),
+            Just(b"b1".to_vec()),
+            Just(b"--b1".to_vec()),
+            Just(b"\r\n--b1".to_vec()),
+            Just(b"--b1--".to_vec()),
+            Just(b"x".to_vec()),
+            Just(b"v=0".to_vec()),
+        ];
+        prop::collection::vec(piece, 0..24).prop_map(|v| v.concat())
+    }
+
+    fn boundary() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"b1".to_vec()),
+            Just(b"-".to_vec()),
+            Just(b"--".to_vec()),
+            Just(b"-b".to_vec()),
+            Just(b"b".to_vec()),
+            Just(b"1-b1".to_vec()),
+            prop::collection::vec(prop::sample::select(b"-b1\n".to_vec()), 1..5),
+        ]
+    }
+
+    proptest! {
+        /// The searcher-free delimiter search finds exactly what the general boundary search finds.
+        #[test]
+        fn delimiter_search_matches_the_general_search(
+            b in body(),
+            bd in boundary(),
+            from_pick in 0usize..64,
+            end_pick in 0usize..64,
+        ) {
+            let end = b.len() - end_pick.min(b.len());
+            let from = from_pick.min(end);
+            let general = memchr::memmem::Finder::new(&bd);
+            let expected = find_delimiter(&b, from, end, &general);
+            prop_assert_eq!(Delimiters::new(&bd).find(&b, from, end), expected);
+        }
+    }
+
+    #[test]
+    fn delimiters_at_line_starts_only() {
+        let b = b"--b1\r\nx--b1\r\n\r\n--b1--\r\n";
+        let d = Delimiters::new(b"b1");
+        assert_eq!(d.find(b, 0, b.len()), Some((0, 4)));
+        // "x--b1" is not at a line start; the next delimiter's line break starts at 13
+        assert_eq!(d.find(b, 4, b.len()), Some((13, 19)));
+        assert_eq!(d.find(b, 4, 18), None);
     }
 }

@@ -29,6 +29,8 @@ pub fn replace_parts(
 ) -> Result<Vec<u8>, ParseError> {
     let message = m.bytes();
     let body = m.body_range();
+    // Digits of the new Content-Length, written here rather than into a new String.
+    let mut length_digits = [0u8; 20];
     // (range to overwrite, new bytes): replacements are borrowed, only Content-Length digits are owned.
     let mut edits: Vec<(Range<usize>, Cow<'_, [u8]>)> =
         Vec::with_capacity(replacements.len() * 2 + 2);
@@ -45,12 +47,9 @@ pub fn replace_parts(
         }
         delta += new.len() as isize - r.len() as isize;
         if let Some(p) = part.filter(|p| p.depth > 0) {
-            if let Some(h) = p.header("content-length") {
-                if h.raw_value.bytes().all(|b| b.is_ascii_digit()) {
-                    edits.push((
-                        h.value_range.clone(),
-                        Cow::Owned(new.len().to_string().into_bytes()),
-                    ));
+            if let Some((value_range, value)) = p.content_length_header() {
+                if value.bytes().all(|b| b.is_ascii_digit()) {
+                    edits.push((value_range, Cow::Owned(new.len().to_string().into_bytes())));
                 }
             }
         }
@@ -58,9 +57,9 @@ pub fn replace_parts(
     }
     if m.content_length().is_some() {
         let new_len = (body.len() as isize + delta) as usize;
-        let digits: Cow<'_, [u8]> = Cow::Owned(new_len.to_string().into_bytes());
+        let digits = decimal(new_len, &mut length_digits);
         for h in m.content_length_headers() {
-            edits.push((h.value_range.clone(), digits.clone()));
+            edits.push((h.value_range.clone(), Cow::Borrowed(digits)));
         }
     }
     edits.sort_by_key(|(r, _)| (r.start, r.end));
@@ -82,4 +81,29 @@ pub fn replace_parts(
     }
     out.extend_from_slice(&message[pos..]);
     Ok(out)
+}
+
+/// `n` in decimal, as `n.to_string()` spells it, written into the end of `buf`.
+fn decimal(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[start..]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimal_spells_like_to_string() {
+        let mut buf = [0u8; 20];
+        for n in [0, 7, 10, 4206, 99_999, usize::MAX] {
+            assert_eq!(super::decimal(n, &mut buf), n.to_string().as_bytes());
+        }
+    }
 }

@@ -7,6 +7,11 @@
 //!   decrypts SRTP ([`SrtpContext::decrypt_rtp`]) and SRTCP ([`SrtpContext::decrypt_rtcp`]) in the
 //!   caller's buffer without allocating, for AES_CM_128/256 with HMAC-SHA1-80/32 (RFC 3711, 6188)
 //!   and AEAD_AES_128/256_GCM (RFC 7714), with or without MKI.
+//! * [`SrtpContext::decrypt_rtp_pair`] decrypts two packets with exactly the effect of two
+//!   `decrypt_rtp` calls, computing both HMAC-SHA1 tags together: one SHA-1 chain (SHA-NI) is
+//!   latency-bound and the CPU overlaps two, so a packet costs ~20 % less (BENCHMARKS.md).
+//! * HMAC-SHA1 runs on `sha1::compress` (SHA-NI when present) from pre-computed ipad/opad
+//!   states; AES (AES-NI when present) uses pre-expanded keys.
 //! * The rollover counter is estimated per SSRC (RFC 3711 §3.3.1); when the tag fails, ROC±1
 //!   (or a small range for the first packet of an SSRC, for mid-call joins) are tried. The tag is
 //!   always verified before any state changes, so a wrong key yields errors, never garbage.
@@ -24,6 +29,7 @@
 
 mod context;
 mod error;
+mod hmac_sha1;
 mod params;
 mod session;
 

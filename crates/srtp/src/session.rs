@@ -7,11 +7,10 @@ use aes_gcm::aead::{AeadCore, AeadInPlace};
 use aes_gcm::{Aes128Gcm, Aes256Gcm, Tag};
 
 type Nonce = aes_gcm::Nonce<U12>;
-use hmac::{Hmac, Mac};
-use sha1::Sha1;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
+use crate::hmac_sha1::{self, HmacSha1};
 use crate::params::{MasterKey, Mki, Suite};
 
 /// AES block cipher with a fixed, pre-expanded key.
@@ -29,36 +28,49 @@ impl AesKey {
         }
     }
 
+    /// Encrypts counter blocks `ctr`, `ctr + 1`, … into `out` (the keystream).
+    #[inline]
+    fn keystream(&self, ctr: u128, out: &mut [Block]) {
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = Block::from(ctr.wrapping_add(i as u128).to_be_bytes());
+        }
+        match self {
+            AesKey::A128(c) => c.encrypt_blocks(out),
+            AesKey::A256(c) => c.encrypt_blocks(out),
+        }
+    }
+
     /// XORs `data` with the AES counter-mode keystream starting at counter block `iv`.
     #[inline]
     pub(crate) fn ctr_xor(&self, iv: &[u8; 16], data: &mut [u8]) {
-        const PAR: usize = 8;
-        let base = u128::from_be_bytes(*iv);
+        let mut ctr = u128::from_be_bytes(*iv);
+        const PAR: usize = 16;
         let mut blocks = [Block::default(); PAR];
-        let mut ctr = 0u128;
         for chunk in data.chunks_mut(16 * PAR) {
             let nb = chunk.len().div_ceil(16);
-            for b in blocks.iter_mut().take(nb) {
-                *b = Block::from(base.wrapping_add(ctr).to_be_bytes());
-                ctr += 1;
-            }
-            match self {
-                AesKey::A128(c) => c.encrypt_blocks(&mut blocks[..nb]),
-                AesKey::A256(c) => c.encrypt_blocks(&mut blocks[..nb]),
-            }
-            for (d, k) in chunk.chunks_mut(16).zip(blocks.iter()) {
-                if let Ok(d16) = <&mut [u8; 16]>::try_from(&mut *d) {
-                    let x = u128::from_ne_bytes(*d16) ^ u128::from_ne_bytes((*k).into());
-                    *d16 = x.to_ne_bytes();
-                } else {
-                    for (x, y) in d.iter_mut().zip(k.iter()) {
-                        *x ^= y;
-                    }
-                }
-            }
+            self.keystream(ctr, &mut blocks[..nb]);
+            ctr = ctr.wrapping_add(nb as u128);
+            xor_blocks(chunk, &blocks[..nb]);
         }
         // The keystream left in `blocks` is not zeroized: XORed with the ciphertext it only
         // yields the plaintext, which the caller's buffer holds anyway.
+    }
+}
+
+/// `data ^= keystream` (`keys` has at least `data.len() / 16` rounded up blocks).
+#[inline(always)]
+fn xor_blocks(data: &mut [u8], keys: &[Block]) {
+    let mut whole = data.chunks_exact_mut(16);
+    let mut keys = keys.iter();
+    for (d, k) in (&mut whole).zip(&mut keys) {
+        for (x, y) in d.iter_mut().zip(k.iter()) {
+            *x ^= y;
+        }
+    }
+    if let Some(k) = keys.next() {
+        for (x, y) in whole.into_remainder().iter_mut().zip(k.iter()) {
+            *x ^= y;
+        }
     }
 }
 
@@ -79,7 +91,7 @@ pub(crate) enum Transform {
     Cm {
         aes: AesKey,
         salt: [u8; 14],
-        mac: Box<Hmac<Sha1>>,
+        mac: HmacSha1,
         tag_len: usize,
     },
     Gcm128 {
@@ -143,9 +155,7 @@ impl Transform {
         } else {
             let mut s = [0u8; 14];
             s.copy_from_slice(salt);
-            let mac = Box::new(
-                <Hmac<Sha1> as Mac>::new_from_slice(auth).expect("HMAC accepts any key length"),
-            );
+            let mac = HmacSha1::new(auth);
             Transform::Cm {
                 aes: AesKey::new(key),
                 salt: s,
@@ -179,19 +189,13 @@ impl Transform {
     }
 
     /// HMAC-SHA1 over `parts` concatenated, compared in constant time with `tag`.
-    fn hmac_ok(mac: &Hmac<Sha1>, parts: [&[u8]; 2], tag: &[u8]) -> bool {
-        let mut m = mac.clone();
-        m.update(parts[0]);
-        m.update(parts[1]);
-        let full = m.finalize().into_bytes();
-        bool::from(full[..tag.len()].ct_eq(tag))
+    fn hmac_ok(mac: &HmacSha1, parts: [&[u8]; 2], tag: &[u8]) -> bool {
+        let full = mac.mac(parts[0], parts[1]);
+        tag_eq(&full[..tag.len()], tag)
     }
 
-    fn hmac_tag(mac: &Hmac<Sha1>, parts: [&[u8]; 2], out: &mut [u8]) {
-        let mut m = mac.clone();
-        m.update(parts[0]);
-        m.update(parts[1]);
-        let full = m.finalize().into_bytes();
+    fn hmac_tag(mac: &HmacSha1, parts: [&[u8]; 2], out: &mut [u8]) {
+        let full = mac.mac(parts[0], parts[1]);
         out.copy_from_slice(&full[..out.len()]);
     }
 
@@ -233,6 +237,58 @@ impl Transform {
                 let iv = Self::gcm_iv(salt, ssrc, roc, seq);
                 gcm_open(&**aead, &iv, pkt, hlen, body_end)
             }
+        }
+    }
+
+    /// AES-CM only: verifies the tags of two SRTP packets at once (their HMAC-SHA1 computed
+    /// together, see [`hmac_sha1::mac2`]), each `pkt[i][..body_end[i]] | ROC` against
+    /// `pkt[i][tag_start[i]..]`. None when either transform is not AES-CM.
+    pub(crate) fn verify_rtp_pair(
+        t: [&Transform; 2],
+        pkt: [&[u8]; 2],
+        body_end: [usize; 2],
+        tag_start: [usize; 2],
+        roc: [u32; 2],
+    ) -> Option<[bool; 2]> {
+        let (
+            Transform::Cm {
+                mac: m0,
+                tag_len: l0,
+                ..
+            },
+            Transform::Cm {
+                mac: m1,
+                tag_len: l1,
+                ..
+            },
+        ) = (t[0], t[1])
+        else {
+            return None;
+        };
+        let (r0, r1) = (roc[0].to_be_bytes(), roc[1].to_be_bytes());
+        let full = hmac_sha1::mac2(
+            [m0, m1],
+            [&pkt[0][..body_end[0]], &pkt[1][..body_end[1]]],
+            [&r0, &r1],
+        );
+        Some([
+            tag_eq(&full[0][..*l0], &pkt[0][tag_start[0]..tag_start[0] + l0]),
+            tag_eq(&full[1][..*l1], &pkt[1][tag_start[1]..tag_start[1] + l1]),
+        ])
+    }
+
+    /// AES-CM only (no-op otherwise): decrypts the payload `pkt[hlen..body_end]` of a packet
+    /// whose tag was verified by [`Self::verify_rtp_pair`].
+    pub(crate) fn decrypt_cm_payload(
+        &self,
+        pkt: &mut [u8],
+        hlen: usize,
+        body_end: usize,
+        ssrc: u32,
+        index: u64,
+    ) {
+        if let Transform::Cm { aes, salt, .. } = self {
+            aes.ctr_xor(&Self::cm_iv(salt, ssrc, index), &mut pkt[hlen..body_end]);
         }
     }
 
@@ -357,6 +413,15 @@ impl Transform {
             }
         }
     }
+}
+
+/// Constant-time comparison of two tags of at most 16 bytes and equal length.
+#[inline(always)]
+fn tag_eq(a: &[u8], b: &[u8]) -> bool {
+    let (mut x, mut y) = ([0u8; 16], [0u8; 16]);
+    x[..a.len()].copy_from_slice(a);
+    y[..b.len()].copy_from_slice(b);
+    a.len() == b.len() && bool::from(u128::from_ne_bytes(x).ct_eq(&u128::from_ne_bytes(y)))
 }
 
 /// RFC 7714 §9.1 SRTCP IV: `00 00 | SSRC | 00 00 | 0 | index(31)` XOR salt; `iv` already holds

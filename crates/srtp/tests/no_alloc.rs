@@ -40,6 +40,7 @@ fn steady_state_decrypt_does_not_allocate() {
             base64::engine::general_purpose::STANDARD.encode(&ks)
         };
         let kp = KeyParams::parse_sdes(suite.name(), &format!("inline:{b64}|2^31|1:1")).unwrap();
+        let kp2 = kp.clone();
         let mut tx = SrtpContext::new(kp.clone());
         let mut rx = SrtpContext::new(kp);
         let mut wire = Vec::new();
@@ -61,6 +62,34 @@ fn steady_state_decrypt_does_not_allocate() {
             allocs() - before,
             0,
             "{suite}: allocations while decrypting"
+        );
+        // The same through `decrypt_rtp_pair` (ciphertexts re-made: the loop above decrypted
+        // them in place).
+        let mut tx = SrtpContext::new(kp2.clone());
+        let mut rx = SrtpContext::new(kp2.clone());
+        let mut wire: Vec<Vec<u8>> = (65_000u16..=65_535)
+            .map(|seq| {
+                let mut p = vec![0x80, 0x08];
+                p.extend_from_slice(&seq.to_be_bytes());
+                p.extend_from_slice(&[0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef]);
+                p.extend_from_slice(&[0x55; 160]);
+                tx.encrypt_rtp(&mut p).unwrap();
+                p
+            })
+            .collect();
+        rx.decrypt_rtp(&mut wire[0]).unwrap();
+        let before = allocs();
+        for two in wire[1..].chunks_mut(2) {
+            if let [a, b] = two {
+                let [ra, rb] = rx.decrypt_rtp_pair(a, b);
+                ra.unwrap();
+                rb.unwrap();
+            }
+        }
+        assert_eq!(
+            allocs() - before,
+            0,
+            "{suite}: allocations while decrypting pairs"
         );
     }
 }

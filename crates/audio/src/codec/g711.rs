@@ -145,7 +145,7 @@ impl Decoder for G711Decoder {
     fn decode(&mut self, payload: &[u8], out: &mut [i16]) -> Result<usize, DecodeError> {
         let table = if self.alaw { &ALAW_TABLE } else { &ULAW_TABLE };
         let ch = usize::from(self.channels);
-        if payload.len() % ch != 0 {
+        if !payload.len().is_multiple_of(ch) {
             return Err(DecodeError::Malformed {
                 codec: self.name(),
                 len: payload.len(),

@@ -1,0 +1,94 @@
+//! The SRTP keys one side of a call may be sending with: every key its SDP offered (Lync offers up to three
+//! tags, Lync 2013 with a different key per tag) plus keys from later re-INVITEs. The key that authenticates
+//! is adopted; the others are kept so a re-key or a different tag still decrypts.
+
+use rec_srtp::{DecryptedRtp, KeyParams, SrtpContext};
+
+/// Most keys remembered per side of a media section.
+const MAX_KEYS: usize = 8;
+
+/// Candidate SRTP contexts of one sending side.
+#[derive(Default)]
+pub(crate) struct KeySet {
+    contexts: Vec<(u64, SrtpContext)>,
+    /// Index of the context that authenticated last.
+    current: Option<usize>,
+}
+
+impl std::fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeySet")
+            .field("keys", &self.contexts.len())
+            .field("current", &self.current)
+            .finish()
+    }
+}
+
+/// Why a packet did not decrypt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DecryptFailure {
+    /// The side has no key (no crypto line): the stream may be plain RTP.
+    NoKey,
+    /// No key authenticated the packet.
+    Auth,
+}
+
+impl KeySet {
+    /// Adds a key identified by `fingerprint` (a hash of its SDES text; the key itself is never compared or
+    /// shown), unless already known.
+    pub fn add(&mut self, fingerprint: u64, params: KeyParams) {
+        if self.contexts.iter().any(|(f, _)| *f == fingerprint) {
+            return;
+        }
+        if self.contexts.len() >= MAX_KEYS {
+            // forget the oldest key that is not in use
+            let victim = (0..self.contexts.len()).find(|&i| Some(i) != self.current);
+            if let Some(v) = victim {
+                self.contexts.remove(v);
+                if let Some(c) = self.current.as_mut() {
+                    if *c > v {
+                        *c -= 1;
+                    }
+                }
+            }
+        }
+        self.contexts.push((fingerprint, SrtpContext::new(params)));
+    }
+
+    /// Whether any key is known.
+    pub fn is_empty(&self) -> bool {
+        self.contexts.is_empty()
+    }
+
+    /// Decrypts `pkt` in place with the current key, then with the others; the one that authenticates
+    /// becomes current. Nothing changes when none does.
+    pub fn decrypt_rtp(&mut self, pkt: &mut [u8]) -> Result<DecryptedRtp, DecryptFailure> {
+        if self.contexts.is_empty() {
+            return Err(DecryptFailure::NoKey);
+        }
+        let order = self
+            .current
+            .into_iter()
+            .chain((0..self.contexts.len()).filter(|&i| Some(i) != self.current));
+        for i in order {
+            match self.contexts[i].1.decrypt_rtp(pkt) {
+                Ok(d) => {
+                    self.current = Some(i);
+                    return Ok(d);
+                }
+                Err(_) => continue,
+            }
+        }
+        Err(DecryptFailure::Auth)
+    }
+}
+
+/// A 64-bit FNV-1a hash: fingerprints of key text (never stored or shown in clear) and Ogg serials.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}

@@ -1,0 +1,171 @@
+//! Finding SIP in captured traffic: plain SIP over UDP (by content, on any port), HEPv3 over UDP, and SIP over
+//! TCP (reassembled, then framed by Content-Length).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use rec_packet::hep::HepPacket;
+use rec_packet::link::TcpSegment;
+use rec_packet::tcp::{StreamKey, TcpConfig, TcpEvent, TcpReassembler};
+use rec_sip::StreamFramer;
+
+/// Largest SIP message accepted from a TCP stream.
+const MAX_SIP_MESSAGE: usize = 256 << 10;
+/// SIP-over-TCP streams followed at once.
+const MAX_SIP_STREAMS: usize = 4096;
+
+/// A SIP message found in the traffic, with the time and addresses it should be attributed to.
+#[derive(Debug)]
+pub(crate) struct FoundSip {
+    pub at_us: i64,
+    pub src: Option<SocketAddr>,
+    pub dst: Option<SocketAddr>,
+    pub bytes: Vec<u8>,
+}
+
+/// Whether a datagram or stream start looks like a SIP message: a response line, or a request line ending in
+/// `SIP/2.0`. Cheap: looks at the first line only.
+pub(crate) fn looks_like_sip(payload: &[u8]) -> bool {
+    if payload.starts_with(b"SIP/2.0 ") {
+        return true;
+    }
+    if !payload.first().is_some_and(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let head = &payload[..payload.len().min(1024)];
+    let Some(nl) = head.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    let line = head[..nl].strip_suffix(b"\r").unwrap_or(&head[..nl]);
+    line.ends_with(b" SIP/2.0") && line.contains(&b' ')
+}
+
+/// The SIP message of a HEPv3 packet (protocol type 1), with the HEP timestamp when present.
+pub(crate) fn sip_from_hep(payload: &[u8], capture_us: i64) -> Option<FoundSip> {
+    let (hep, _) = HepPacket::decode(payload).ok()?;
+    let f = hep.fields;
+    if f.proto_type.is_some_and(|p| p != 1) {
+        return None;
+    }
+    let body = f.payload?;
+    if !looks_like_sip(body) {
+        return None;
+    }
+    let at_us = f
+        .timestamp_micros()
+        .and_then(|t| i64::try_from(t).ok())
+        .unwrap_or(capture_us);
+    Some(FoundSip {
+        at_us,
+        src: f.src(),
+        dst: f.dst(),
+        bytes: body.to_vec(),
+    })
+}
+
+/// Follows TCP connections that carry SIP and frames their messages.
+#[derive(Debug)]
+pub(crate) struct TcpSip {
+    reassembler: TcpReassembler,
+    framers: HashMap<StreamKey, StreamFramer>,
+    /// Messages dropped by the framer (bad or lying Content-Length).
+    pub frame_errors: u64,
+}
+
+impl TcpSip {
+    pub fn new() -> Self {
+        TcpSip {
+            reassembler: TcpReassembler::new(TcpConfig {
+                max_streams: MAX_SIP_STREAMS,
+                max_buffered_per_stream: 512 << 10,
+                max_buffered_total: 32 << 20,
+                idle_timeout_micros: 900_000_000,
+            }),
+            framers: HashMap::new(),
+            frame_errors: 0,
+        }
+    }
+
+    /// Takes one TCP segment; SIP messages completed by it are appended to `found`.
+    pub fn push(&mut self, at_us: i64, seg: &TcpSegment<'_>, found: &mut Vec<FoundSip>) {
+        let key = StreamKey {
+            src: seg.src,
+            dst: seg.dst,
+        };
+        let known = self.framers.contains_key(&key);
+        if !known {
+            if seg.payload.is_empty() || !looks_like_sip(seg.payload) {
+                return;
+            }
+            if self.framers.len() >= MAX_SIP_STREAMS {
+                return;
+            }
+            self.framers.insert(key, StreamFramer::new(MAX_SIP_MESSAGE));
+        }
+        let framers = &mut self.framers;
+        let mut errors = 0;
+        let at = u64::try_from(at_us).unwrap_or(0);
+        let mut closed = Vec::new();
+        self.reassembler.push(at, seg, |ev| match ev {
+            TcpEvent::Data { stream, bytes } => {
+                if let Some(framer) = framers.get_mut(&stream) {
+                    framer.push(bytes);
+                    while let Some(frame) = framer.next_frame() {
+                        match frame {
+                            Ok(msg) => found.push(FoundSip {
+                                at_us,
+                                src: Some(stream.src),
+                                dst: Some(stream.dst),
+                                bytes: msg.to_vec(),
+                            }),
+                            Err(_) => errors += 1,
+                        }
+                    }
+                }
+            }
+            TcpEvent::Gap { stream, .. } => {
+                // the framer resynchronises on the next start line
+                if let Some(framer) = framers.get_mut(&stream) {
+                    *framer = StreamFramer::new(MAX_SIP_MESSAGE);
+                }
+            }
+            TcpEvent::Closed { stream, .. } => closed.push(stream),
+        });
+        for k in closed {
+            self.framers.remove(&k);
+        }
+        self.frame_errors += errors;
+    }
+
+    /// Forgets connections idle past the reassembler's timeout.
+    pub fn expire(&mut self, now_us: i64) {
+        let mut closed = Vec::new();
+        self.reassembler
+            .expire(u64::try_from(now_us).unwrap_or(0), |ev| {
+                if let TcpEvent::Closed { stream, .. } = ev {
+                    closed.push(stream);
+                }
+            });
+        for k in closed {
+            self.framers.remove(&k);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sip_detection_by_first_line() {
+        assert!(looks_like_sip(
+            b"INVITE sip:bob@example.com SIP/2.0\r\nVia: x\r\n"
+        ));
+        assert!(looks_like_sip(b"SIP/2.0 200 OK\r\n"));
+        assert!(looks_like_sip(b"BYE sip:x SIP/2.0\n"));
+        assert!(!looks_like_sip(b"GET / HTTP/1.1\r\n"));
+        assert!(!looks_like_sip(b"\x80\x08\x00\x01"));
+        assert!(!looks_like_sip(b"INVITE sip:bob@example.com SIP/2.0"));
+        assert!(!looks_like_sip(b""));
+    }
+}

@@ -1,0 +1,56 @@
+//! `[mirror]` of recorder.toml: the TLS mirror server and the plain HEP listeners.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// `[mirror]` of recorder.toml (the bundled file documents each option).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MirrorConfig {
+    /// Run the mTLS mirror server.
+    pub enabled: bool,
+    /// Address and port the mirror server listens on.
+    pub listen: SocketAddr,
+    /// The server's certificate chain (PEM, leaf first); required when enabled.
+    pub cert: PathBuf,
+    /// The server's private key (PEM: PKCS#8, PKCS#1 or SEC1); required when enabled.
+    pub key: PathBuf,
+    /// The CA certificate(s) (PEM) that client (filter) certificates must chain to; required when enabled.
+    pub client_ca: PathBuf,
+    /// When not empty, only client certificates whose subject common name, or whole subject
+    /// (`CN=fe01, O=Contoso` in certificate order), is listed are accepted.
+    pub allowed_subjects: Vec<String>,
+    /// Mirrored messages queued for the engine; when full, messages are dropped (and counted), replies never wait.
+    pub queue: usize,
+    /// Message ids remembered per client certificate subject, to ignore duplicates after a resend.
+    pub remembered_ids: usize,
+    /// A TLS handshake not finished within this time is dropped, milliseconds.
+    pub handshake_timeout_ms: u64,
+    /// Run the plain HEPv3 listeners (UDP and TCP, mirror only, no replies).
+    pub hep_enabled: bool,
+    /// Address and port of the plain HEPv3 listeners (the same port for UDP and TCP).
+    pub hep_listen: SocketAddr,
+    /// Source addresses accepted by the plain HEP listeners (HEP has no authentication); empty: none.
+    pub hep_sources: Vec<IpAddr>,
+}
+
+impl Default for MirrorConfig {
+    fn default() -> Self {
+        MirrorConfig {
+            enabled: false,
+            listen: SocketAddr::from(([0, 0, 0, 0], 5070)),
+            cert: PathBuf::new(),
+            key: PathBuf::new(),
+            client_ca: PathBuf::new(),
+            allowed_subjects: Vec::new(),
+            queue: 8192,
+            remembered_ids: 65_536,
+            handshake_timeout_ms: 5_000,
+            hep_enabled: false,
+            hep_listen: SocketAddr::from(([0, 0, 0, 0], 9060)),
+            hep_sources: Vec::new(),
+        }
+    }
+}

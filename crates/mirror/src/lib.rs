@@ -1,0 +1,51 @@
+//! The mirror: how Front End filters send SIP to the recorder and get rewrites back.
+//!
+//! - [`protocol`]: the frames (HEPv3 with the recorder's vendor chunks), pure encode/decode and a stream reader.
+//! - [`server`]: the mTLS server ([`MirrorServer`]) answering rewrites at once and queueing every message for the
+//!   engine, and the plain HEPv3 UDP/TCP listeners ([`HepListeners`]) for capture agents.
+//! - [`service`]: both on their own runtime for a thread-based daemon ([`MirrorService`]).
+//! - [`client`]: the reference filter client ([`MirrorClient`]) behind `recorder mirror`.
+//!
+//! The wire format is described for filter implementers in `docs/mirror-protocol.md`.
+
+pub mod client;
+pub mod config;
+pub mod protocol;
+pub mod server;
+pub mod service;
+pub mod stats;
+pub mod tls;
+
+pub use client::{ClientEvent, ClientOptions, MirrorClient, OutMessage};
+pub use config::MirrorConfig;
+pub use server::{
+    channel, channel_sink, HepListeners, MirrorServer, MirroredSip, Origin, RewriteSip,
+    SharedRewriter, SipSink,
+};
+pub use service::MirrorService;
+pub use stats::{MirrorStats, StatsSnapshot, LATENCY_BUCKETS_US};
+
+/// Why the mirror could not start or a client could not connect.
+#[derive(Debug, thiserror::Error)]
+pub enum MirrorError {
+    /// A socket operation failed.
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    /// A certificate or key file could not be used.
+    #[error("{0}")]
+    Pem(String),
+    /// TLS set-up or handshake failure.
+    #[error("TLS: {0}")]
+    Tls(#[source] rustls::Error),
+    /// Inconsistent configuration.
+    #[error("{0}")]
+    Config(String),
+    /// The peer closed the connection or sent bytes that are not mirror frames.
+    #[error("mirror connection: {0}")]
+    Protocol(String),
+}
+
+/// Wraps a [`rec_rewrite::Rewriter`] for [`MirrorServer::bind`].
+pub fn shared_rewriter(rewriter: rec_rewrite::Rewriter) -> SharedRewriter {
+    std::sync::Arc::new(std::sync::Mutex::new(Box::new(rewriter)))
+}

@@ -1,0 +1,598 @@
+//! The mTLS mirror server and the plain HEPv3 listeners.
+//!
+//! Each TLS connection runs on its own task: it reads frames, acknowledges their ids, answers the messages that
+//! want a reply at once (the rewrite runs on the connection task, about 10 µs), and hands every new message to
+//! the engine's bounded queue without ever waiting for it (a full queue drops the message and counts it).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex, TryLockError};
+use std::time::{Duration, Instant, SystemTime};
+
+use rec_rewrite::{Account, RewriteError, Rewriter, Unchanged};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+
+use crate::protocol::{self, FrameReader, Reply, UnchangedReason, Verdict};
+use crate::{tls, MirrorConfig, MirrorError, MirrorStats};
+
+/// Where a mirrored message came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A filter on the mTLS mirror: its certificate subject.
+    Filter {
+        /// Subject of the client certificate (as in [`MirrorConfig::allowed_subjects`]).
+        subject: Arc<str>,
+    },
+    /// A plain HEPv3 agent over UDP.
+    HepUdp,
+    /// A plain HEPv3 agent over TCP.
+    HepTcp,
+}
+
+/// One mirrored SIP message for the engine. `Debug` omits the bytes (SDP may carry SRTP keys).
+#[derive(Clone)]
+pub struct MirroredSip {
+    /// Who sent it.
+    pub origin: Origin,
+    /// Address of the sending filter or agent.
+    pub peer: SocketAddr,
+    /// The filter's message id (plain HEP: `None`).
+    pub id: Option<u64>,
+    /// When the recorder received it.
+    pub received_at: SystemTime,
+    /// When the filter saw it (HEP timestamp), microseconds since the epoch.
+    pub at_us: Option<u64>,
+    /// SIP source address and port (HEP chunks).
+    pub src: Option<SocketAddr>,
+    /// SIP destination address and port (HEP chunks).
+    pub dst: Option<SocketAddr>,
+    /// IP protocol of the SIP transport (6 TCP, 17 UDP).
+    pub ip_proto: Option<u8>,
+    /// The SIP message as the filter saw it (before any rewrite).
+    pub bytes: Vec<u8>,
+    /// A rewritten version was sent back to the filter (the relay is being forced for this message).
+    pub rewritten: bool,
+}
+
+impl std::fmt::Debug for MirroredSip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MirroredSip")
+            .field("origin", &self.origin)
+            .field("peer", &self.peer)
+            .field("id", &self.id)
+            .field("at_us", &self.at_us)
+            .field("src", &self.src)
+            .field("dst", &self.dst)
+            .field("len", &self.bytes.len())
+            .field("rewritten", &self.rewritten)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where new mirrored messages go: returns `false` when the message could not be taken (the engine's queue is
+/// full), which is counted as dropped. Called on the connection tasks: it must never block.
+pub type SipSink = Arc<dyn Fn(MirroredSip) -> bool + Send + Sync>;
+
+/// A sink into a bounded tokio channel (`try_send`).
+pub fn channel_sink(tx: mpsc::Sender<MirroredSip>) -> SipSink {
+    Arc::new(move |m| tx.try_send(m).is_ok())
+}
+
+/// What answers "reply wanted" messages. [`Rewriter`] is the real one; tests plug in failing ones.
+pub trait RewriteSip: Send {
+    /// Rewrites one SIP message (see [`Rewriter::rewrite`]).
+    fn rewrite_sip(&mut self, bytes: &[u8]) -> Result<Account, RewriteError>;
+}
+
+impl RewriteSip for Rewriter {
+    fn rewrite_sip(&mut self, bytes: &[u8]) -> Result<Account, RewriteError> {
+        self.rewrite(bytes)
+    }
+}
+
+/// The rewriter shared by every connection (one lock, held about 10 µs per message); replace the boxed value to
+/// apply a new configuration.
+pub type SharedRewriter = Arc<Mutex<Box<dyn RewriteSip>>>;
+
+/// Ids seen per client subject, bounded.
+#[derive(Debug, Default)]
+struct SeenIds {
+    set: HashSet<u64>,
+    order: VecDeque<u64>,
+}
+
+impl SeenIds {
+    /// Records `id`; `true` when it was already there.
+    fn check_insert(&mut self, id: u64, cap: usize) -> bool {
+        if !self.set.insert(id) {
+            return true;
+        }
+        self.order.push_back(id);
+        while self.order.len() > cap.max(1) {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        false
+    }
+}
+
+struct Shared {
+    stats: Arc<MirrorStats>,
+    /// `None` on the plain HEP listeners (they never reply).
+    rewriter: Option<SharedRewriter>,
+    sink: SipSink,
+    seen: Mutex<HashMap<Arc<str>, SeenIds>>,
+    remembered_ids: usize,
+}
+
+impl Shared {
+    /// Hands a message to the engine without waiting.
+    fn forward(&self, m: MirroredSip) {
+        if !(self.sink)(m) {
+            self.stats.dropped.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn is_duplicate(&self, subject: &Arc<str>, id: u64) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.entry(subject.clone())
+            .or_default()
+            .check_insert(id, self.remembered_ids)
+    }
+
+    /// Produces the reply for `payload` before `deadline` (fail open otherwise); returns the rewritten bytes or
+    /// the reason for "unchanged".
+    fn answer(&self, payload: &[u8], within_ms: u32) -> Result<Vec<u8>, UnchangedReason> {
+        let start = Instant::now();
+        let deadline = Duration::from_millis(u64::from(within_ms));
+        // Waiting for the lock (another connection's rewrite) is allowed half the deadline at most: a stuck
+        // rewriter elsewhere makes this connection fail open instead of waiting with it.
+        let give_up = start + deadline / 2;
+        let Some(rewriter) = &self.rewriter else {
+            return Err(UnchangedReason::FailOpen);
+        };
+        let mut guard = loop {
+            match rewriter.try_lock() {
+                Ok(g) => break g,
+                Err(TryLockError::Poisoned(p)) => {
+                    rewriter.clear_poison();
+                    break p.into_inner();
+                }
+                Err(TryLockError::WouldBlock) => {
+                    if Instant::now() >= give_up {
+                        return Err(UnchangedReason::FailOpen);
+                    }
+                    std::thread::yield_now();
+                }
+            }
+        };
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| guard.rewrite_sip(payload)));
+        drop(guard);
+        let verdict = match result {
+            Err(_) => {
+                tracing::error!("the rewriter panicked; answering unchanged (fail open)");
+                Err(UnchangedReason::FailOpen)
+            }
+            Ok(Err(RewriteError::NotSip(_))) => Err(UnchangedReason::NotSip),
+            Ok(Ok(account)) => match account.output {
+                Some(bytes) => Ok(bytes),
+                None => Err(match account.unchanged {
+                    Some(Unchanged::NoSdp) => UnchangedReason::NoSdp,
+                    Some(Unchanged::NotRecorded) => UnchangedReason::NotRecorded,
+                    Some(Unchanged::Emergency(_)) => UnchangedReason::Emergency,
+                    Some(Unchanged::NothingApplied) | None => UnchangedReason::NothingApplied,
+                }),
+            },
+        };
+        if start.elapsed() > deadline {
+            // the filter has already forwarded the original: say so rather than a late rewrite
+            return Err(UnchangedReason::FailOpen);
+        }
+        verdict
+    }
+}
+
+/// Makes a queue for the engine with the configured capacity: its sink (for [`MirrorServer::bind`] and
+/// [`HepListeners::bind`]) and its receiver.
+pub fn channel(config: &MirrorConfig) -> (SipSink, mpsc::Receiver<MirroredSip>) {
+    let (tx, rx) = mpsc::channel(config.queue.max(1));
+    (channel_sink(tx), rx)
+}
+
+/// The mTLS mirror server, bound and ready to [`MirrorServer::run`].
+pub struct MirrorServer {
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    handshake_timeout: Duration,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for MirrorServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MirrorServer")
+            .field("local_addr", &self.listener.local_addr().ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl MirrorServer {
+    /// Loads the certificates and key of `config`, binds `config.listen` (must be called inside a tokio
+    /// runtime). Every new message goes to `sink`; the counters go to `stats`.
+    pub async fn bind(
+        config: &MirrorConfig,
+        rewriter: SharedRewriter,
+        sink: SipSink,
+        stats: Arc<MirrorStats>,
+    ) -> Result<MirrorServer, MirrorError> {
+        for (name, path) in [
+            ("cert", &config.cert),
+            ("key", &config.key),
+            ("client_ca", &config.client_ca),
+        ] {
+            if path.as_os_str().is_empty() {
+                return Err(MirrorError::Config(format!(
+                    "[mirror] {name} is required when the mirror server is enabled"
+                )));
+            }
+        }
+        let certs = tls::load_certs(&config.cert)?;
+        let key = tls::load_key(&config.key)?;
+        let ca = tls::load_certs(&config.client_ca)?;
+        let tls = tls::server_config(certs, key, &ca, &config.allowed_subjects)?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| MirrorError::Io(format!("mirror listen {}", config.listen), e))?;
+        Ok(MirrorServer {
+            listener,
+            acceptor: TlsAcceptor::from(tls),
+            handshake_timeout: Duration::from_millis(config.handshake_timeout_ms.max(1)),
+            shared: Arc::new(Shared {
+                stats,
+                rewriter: Some(rewriter),
+                sink,
+                seen: Mutex::new(HashMap::new()),
+                remembered_ids: config.remembered_ids,
+            }),
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// Accepts and serves connections until the future is dropped (which closes every connection).
+    pub async fn run(self) {
+        let mut tasks = JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = self.listener.accept() => {
+                    let (tcp, peer) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::warn!("mirror accept: {e}");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let acceptor = self.acceptor.clone();
+                    let shared = self.shared.clone();
+                    let timeout = self.handshake_timeout;
+                    tasks.spawn(async move {
+                        let _ = tcp.set_nodelay(true);
+                        let tls = match tokio::time::timeout(timeout, acceptor.accept(tcp)).await {
+                            Ok(Ok(tls)) => tls,
+                            Ok(Err(e)) => {
+                                tracing::warn!(%peer, "mirror handshake refused: {e}");
+                                shared.stats.refused_handshakes.fetch_add(1, Relaxed);
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::warn!(%peer, "mirror handshake timed out");
+                                shared.stats.refused_handshakes.fetch_add(1, Relaxed);
+                                return;
+                            }
+                        };
+                        let subject: Arc<str> = tls
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|c| c.first())
+                            .and_then(|c| tls::subject_of(c))
+                            .map_or_else(|| Arc::from("?"), |(s, _)| Arc::from(s));
+                        shared.stats.connections.fetch_add(1, Relaxed);
+                        tracing::info!(%peer, %subject, "mirror filter connected");
+                        serve(tls, peer, subject, &shared).await;
+                    });
+                }
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            }
+        }
+    }
+}
+
+/// Serves one authenticated filter connection until it closes or sends garbage.
+async fn serve(
+    mut stream: tokio_rustls::server::TlsStream<TcpStream>,
+    peer: SocketAddr,
+    subject: Arc<str>,
+    shared: &Shared,
+) {
+    let mut reader = FrameReader::new();
+    let mut out = Vec::with_capacity(8192);
+    let mut acks: Vec<u64> = Vec::new();
+    let origin = Origin::Filter {
+        subject: subject.clone(),
+    };
+    loop {
+        let n = match stream.read(reader.buffer()).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        reader.filled(n);
+        let mut bad = false;
+        loop {
+            let frame = match reader.next_frame() {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(%peer, %subject, "closing mirror connection: {e}");
+                    shared.stats.bad_streams.fetch_add(1, Relaxed);
+                    bad = true;
+                    break;
+                }
+            };
+            let Some(m) = frame.message else {
+                continue; // keep-alive, or something only a recorder sends
+            };
+            let received_at = SystemTime::now();
+            let t0 = Instant::now();
+            shared.stats.frames.fetch_add(1, Relaxed);
+            let duplicate = m.id.is_some_and(|id| shared.is_duplicate(&subject, id));
+            let mut rewritten = false;
+            match (m.id, m.reply_within_ms) {
+                (Some(id), Some(within)) => {
+                    let answer = shared.answer(m.payload, within);
+                    let verdict = match &answer {
+                        Ok(bytes) => Verdict::Rewritten(bytes),
+                        Err(reason) => Verdict::Unchanged(*reason),
+                    };
+                    if protocol::encode_reply(&Reply { id, verdict }, &[id], &mut out).is_err() {
+                        // the rewritten message does not fit in a HEP frame: forward the original
+                        let _ = protocol::encode_reply(
+                            &Reply {
+                                id,
+                                verdict: Verdict::Unchanged(UnchangedReason::FailOpen),
+                            },
+                            &[id],
+                            &mut out,
+                        );
+                        shared.stats.fail_open.fetch_add(1, Relaxed);
+                        shared.stats.unchanged.fetch_add(1, Relaxed);
+                    } else {
+                        match answer {
+                            Ok(_) => {
+                                rewritten = true;
+                                shared.stats.rewritten.fetch_add(1, Relaxed);
+                            }
+                            Err(reason) => {
+                                if reason == UnchangedReason::FailOpen {
+                                    shared.stats.fail_open.fetch_add(1, Relaxed);
+                                }
+                                shared.stats.unchanged.fetch_add(1, Relaxed);
+                            }
+                        }
+                    }
+                    shared.stats.replies.fetch_add(1, Relaxed);
+                    shared.stats.observe_latency(t0.elapsed());
+                }
+                (Some(id), None) => acks.push(id),
+                (None, _) => {}
+            }
+            if duplicate {
+                shared.stats.duplicates.fetch_add(1, Relaxed);
+                continue;
+            }
+            shared.forward(MirroredSip {
+                origin: origin.clone(),
+                peer,
+                id: m.id,
+                received_at,
+                at_us: m.at_us,
+                src: m.src,
+                dst: m.dst,
+                ip_proto: m.ip_proto,
+                bytes: m.payload.to_vec(),
+                rewritten,
+            });
+        }
+        let _ = protocol::encode_ack(&acks, &mut out);
+        acks.clear();
+        if !out.is_empty() {
+            if stream.write_all(&out).await.is_err() || stream.flush().await.is_err() {
+                break;
+            }
+            out.clear();
+        }
+        if bad {
+            break;
+        }
+    }
+    let _ = stream.shutdown().await;
+    tracing::info!(%peer, %subject, "mirror filter disconnected");
+}
+
+fn source_allowed(sources: &[IpAddr], ip: IpAddr) -> bool {
+    let ip = ip.to_canonical();
+    sources.iter().any(|s| s.to_canonical() == ip)
+}
+
+/// The plain HEPv3 listeners (UDP and TCP on the same port): mirror only, no replies, from listed sources only.
+pub struct HepListeners {
+    udp: UdpSocket,
+    tcp: TcpListener,
+    sources: Arc<[IpAddr]>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for HepListeners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HepListeners")
+            .field("udp", &self.udp.local_addr().ok())
+            .field("tcp", &self.tcp.local_addr().ok())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HepListeners {
+    /// Binds `config.hep_listen` for UDP and TCP (with port 0 the TCP port is chosen first and reused for UDP).
+    pub async fn bind(
+        config: &MirrorConfig,
+        sink: SipSink,
+        stats: Arc<MirrorStats>,
+    ) -> Result<HepListeners, MirrorError> {
+        let tcp = TcpListener::bind(config.hep_listen)
+            .await
+            .map_err(|e| MirrorError::Io(format!("HEP listen tcp {}", config.hep_listen), e))?;
+        let addr = tcp
+            .local_addr()
+            .map_err(|e| MirrorError::Io("HEP".into(), e))?;
+        let udp = UdpSocket::bind(addr)
+            .await
+            .map_err(|e| MirrorError::Io(format!("HEP listen udp {addr}"), e))?;
+        Ok(HepListeners {
+            udp,
+            tcp,
+            sources: config.hep_sources.clone().into(),
+            shared: Arc::new(Shared {
+                stats,
+                rewriter: None,
+                sink,
+                seen: Mutex::new(HashMap::new()),
+                remembered_ids: 1,
+            }),
+        })
+    }
+
+    /// The UDP and TCP addresses.
+    pub fn local_addrs(&self) -> (SocketAddr, SocketAddr) {
+        let none = SocketAddr::from(([0, 0, 0, 0], 0));
+        (
+            self.udp.local_addr().unwrap_or(none),
+            self.tcp.local_addr().unwrap_or(none),
+        )
+    }
+
+    /// Receives until the future is dropped.
+    pub async fn run(self) {
+        let mut tasks = JoinSet::new();
+        let mut buf = vec![0u8; 65_536];
+        loop {
+            tokio::select! {
+                r = self.udp.recv_from(&mut buf) => {
+                    let Ok((n, peer)) = r else { continue };
+                    if !source_allowed(&self.sources, peer.ip()) {
+                        self.shared.stats.hep_refused.fetch_add(1, Relaxed);
+                        continue;
+                    }
+                    if !hep_packet(&buf[..n], peer, Origin::HepUdp, &self.shared) {
+                        self.shared.stats.hep_bad.fetch_add(1, Relaxed);
+                    }
+                }
+                accepted = self.tcp.accept() => {
+                    let Ok((tcp, peer)) = accepted else { continue };
+                    if !source_allowed(&self.sources, peer.ip()) {
+                        self.shared.stats.hep_refused.fetch_add(1, Relaxed);
+                        continue;
+                    }
+                    let shared = self.shared.clone();
+                    tasks.spawn(async move { hep_stream(tcp, peer, &shared).await });
+                }
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            }
+        }
+    }
+}
+
+/// Handles one plain HEP packet; `false` when it is not HEPv3 SIP.
+fn hep_packet(raw: &[u8], peer: SocketAddr, origin: Origin, shared: &Shared) -> bool {
+    let Ok((packet, _)) = rec_packet::hep::HepPacket::decode(raw) else {
+        return false;
+    };
+    if packet.fields.proto_type != Some(rec_packet::hep::PROTO_SIP) {
+        return false;
+    }
+    let Ok(frame) = protocol::frame_of(&packet) else {
+        return false;
+    };
+    let Some(m) = frame.message else {
+        return false;
+    };
+    shared.stats.frames.fetch_add(1, Relaxed);
+    shared.forward(MirroredSip {
+        origin,
+        peer,
+        id: None,
+        received_at: SystemTime::now(),
+        at_us: m.at_us,
+        src: m.src,
+        dst: m.dst,
+        ip_proto: m.ip_proto,
+        bytes: m.payload.to_vec(),
+        rewritten: false,
+    });
+    true
+}
+
+async fn hep_stream(mut tcp: impl AsyncRead + Unpin, peer: SocketAddr, shared: &Shared) {
+    let mut reader = FrameReader::new();
+    loop {
+        let n = match tcp.read(reader.buffer()).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        reader.filled(n);
+        loop {
+            match reader.next_raw() {
+                Ok(Some(raw)) => {
+                    if !hep_packet(raw, peer, Origin::HepTcp, shared) {
+                        shared.stats.hep_bad.fetch_add(1, Relaxed);
+                    }
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    shared.stats.bad_streams.fetch_add(1, Relaxed);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembered_ids_are_bounded_oldest_forgotten_first() {
+        let mut seen = SeenIds::default();
+        for id in 1..=4 {
+            assert!(!seen.check_insert(id, 3));
+        }
+        assert_eq!(seen.set.len(), 3);
+        assert!(seen.check_insert(4, 3));
+        assert!(seen.check_insert(2, 3));
+        // 1 was forgotten: it counts as new again (and pushes 2 out)
+        assert!(!seen.check_insert(1, 3));
+        assert!(!seen.check_insert(2, 3));
+    }
+}

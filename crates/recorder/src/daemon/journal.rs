@@ -1,0 +1,244 @@
+//! The signaling journal: every SIP message the daemon receives, as UDP packets with their original addresses
+//! and times in pcapng files (link type RAW: IPv4/IPv6 + UDP + SIP), rotated at each UTC day and by size.
+//! Wireshark and sngrep read them; `recorder replay --signaling FILE` feeds them back to the engine.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+const LINKTYPE_RAW: u16 = 101;
+
+/// An open journal.
+pub struct Journal {
+    dir: PathBuf,
+    max_bytes: u64,
+    file: Option<(BufWriter<File>, u64, i64)>,
+    /// Problems writing (reported by the caller; the journal keeps trying with the next file).
+    pub errors: u64,
+}
+
+fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+    let pad = (4 - body.len() % 4) % 4;
+    let total = (12 + body.len() + pad) as u32;
+    let mut b = Vec::with_capacity(total as usize);
+    b.extend_from_slice(&kind.to_le_bytes());
+    b.extend_from_slice(&total.to_le_bytes());
+    b.extend_from_slice(body);
+    b.extend(std::iter::repeat_n(0u8, pad));
+    b.extend_from_slice(&total.to_le_bytes());
+    b
+}
+
+fn header_blocks() -> Vec<u8> {
+    let mut shb = Vec::new();
+    shb.extend_from_slice(&0x1A2B_3C4Du32.to_le_bytes());
+    shb.extend_from_slice(&1u16.to_le_bytes());
+    shb.extend_from_slice(&0u16.to_le_bytes());
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    let mut idb = Vec::new();
+    idb.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
+    idb.extend_from_slice(&0u16.to_le_bytes());
+    idb.extend_from_slice(&262_144u32.to_le_bytes());
+    let mut out = block(0x0A0D_0D0A, &shb);
+    out.extend(block(1, &idb));
+    out
+}
+
+fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = 0;
+    for c in data.chunks(2) {
+        sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// The SIP message as an IP/UDP packet from `src` to `dst` (unknown addresses: 0.0.0.0:5060).
+pub fn udp_packet(src: Option<SocketAddr>, dst: Option<SocketAddr>, sip: &[u8]) -> Vec<u8> {
+    let unknown = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 5060);
+    let (mut s, mut d) = (src.unwrap_or(unknown), dst.unwrap_or(unknown));
+    if s.is_ipv4() != d.is_ipv4() {
+        // mixed families cannot share a header: keep the ports, drop the addresses
+        s = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), s.port());
+        d = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), d.port());
+    }
+    let sip = &sip[..sip.len().min(65_000)];
+    let udp_len = (8 + sip.len()) as u16;
+    let mut udp = Vec::with_capacity(udp_len as usize);
+    udp.extend_from_slice(&s.port().to_be_bytes());
+    udp.extend_from_slice(&d.port().to_be_bytes());
+    udp.extend_from_slice(&udp_len.to_be_bytes());
+    udp.extend_from_slice(&[0, 0]);
+    udp.extend_from_slice(sip);
+    let mut out = Vec::with_capacity(udp.len() + 40);
+    match (s.ip(), d.ip()) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let mut ip = [0u8; 20];
+            ip[0] = 0x45;
+            ip[2..4].copy_from_slice(&(20 + udp_len).to_be_bytes());
+            ip[6] = 0x40; // don't fragment
+            ip[8] = 64;
+            ip[9] = 17;
+            ip[12..16].copy_from_slice(&a.octets());
+            ip[16..20].copy_from_slice(&b.octets());
+            let c = checksum(&ip);
+            ip[10..12].copy_from_slice(&c.to_be_bytes());
+            out.extend_from_slice(&ip);
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            out.extend_from_slice(&[0x60, 0, 0, 0]);
+            out.extend_from_slice(&udp_len.to_be_bytes());
+            out.push(17);
+            out.push(64);
+            out.extend_from_slice(&a.octets());
+            out.extend_from_slice(&b.octets());
+        }
+        _ => unreachable!("families made equal above"),
+    }
+    out.extend_from_slice(&udp);
+    out
+}
+
+fn day_of(us: i64) -> i64 {
+    us.div_euclid(86_400_000_000)
+}
+
+impl Journal {
+    /// A journal writing into `dir` (created when needed), a new file past `max_bytes`.
+    pub fn new(dir: &Path, max_bytes: u64) -> Journal {
+        Journal {
+            dir: dir.to_path_buf(),
+            max_bytes: max_bytes.max(1 << 20),
+            file: None,
+            errors: 0,
+        }
+    }
+
+    /// Appends one message received at `at_us`.
+    pub fn write(
+        &mut self,
+        at_us: i64,
+        src: Option<SocketAddr>,
+        dst: Option<SocketAddr>,
+        sip: &[u8],
+    ) {
+        let rotate = match &self.file {
+            None => true,
+            Some((_, size, day)) => *size >= self.max_bytes || *day != day_of(at_us),
+        };
+        if rotate {
+            self.file = None;
+            let t = rec_catalog::time::Civil::from_unix_us(at_us);
+            let name = format!(
+                "signaling-{}-{:02}{:02}{:02}-{:06}.pcapng",
+                t.date_string(),
+                t.hour,
+                t.minute,
+                t.second,
+                at_us.rem_euclid(1_000_000)
+            );
+            let path = self.dir.join(name);
+            let opened = std::fs::create_dir_all(&self.dir)
+                .and_then(|_| File::options().create_new(true).write(true).open(&path))
+                .and_then(|f| {
+                    let mut w = BufWriter::new(f);
+                    let h = header_blocks();
+                    w.write_all(&h)?;
+                    Ok((w, h.len() as u64))
+                });
+            match opened {
+                Ok((w, n)) => self.file = Some((w, n, day_of(at_us))),
+                Err(e) => {
+                    self.errors += 1;
+                    tracing::error!("signaling journal {}: {e}", path.display());
+                    return;
+                }
+            }
+        }
+        let pkt = udp_packet(src, dst, sip);
+        let ts = at_us.max(0) as u64;
+        let mut epb = Vec::with_capacity(pkt.len() + 20);
+        epb.extend_from_slice(&0u32.to_le_bytes());
+        epb.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(ts as u32).to_le_bytes());
+        epb.extend_from_slice(&(pkt.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&(pkt.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&pkt);
+        let b = block(6, &epb);
+        if let Some((w, size, _)) = self.file.as_mut() {
+            if let Err(e) = w.write_all(&b).and_then(|_| w.flush()) {
+                self.errors += 1;
+                tracing::error!("signaling journal write: {e}");
+                self.file = None;
+            } else {
+                *size += b.len() as u64;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rec_packet::capture::OfflineCapture;
+    use rec_packet::{decode_frame, Transport};
+
+    /// What the journal writes, libpcap reads back: each message as UDP with its addresses and time.
+    #[test]
+    fn journal_files_read_back_through_libpcap() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::new(dir.path(), 1 << 20);
+        let v4 = |s: &str| Some(s.parse::<SocketAddr>().unwrap());
+        type Entry = (i64, Option<SocketAddr>, Option<SocketAddr>, Vec<u8>);
+        let msgs: Vec<Entry> = vec![
+            (
+                1_764_000_000_000_001,
+                v4("192.0.2.10:5061"),
+                v4("10.0.0.2:5061"),
+                b"INVITE sip:b@x SIP/2.0\r\nCall-ID: a\r\n\r\n".to_vec(),
+            ),
+            (
+                1_764_000_000_500_000,
+                v4("[2001:db8::1]:5061"),
+                v4("[2001:db8::2]:5061"),
+                b"SIP/2.0 200 OK\r\nCall-ID: a\r\n\r\n".to_vec(),
+            ),
+            (1_764_000_001_000_000, None, None, vec![b'x'; 3000]),
+        ];
+        for (t, s, d, m) in &msgs {
+            j.write(*t, *s, *d, m);
+        }
+        // a new UTC day starts a new file
+        j.write(
+            1_764_086_400_000_000,
+            None,
+            None,
+            b"OPTIONS sip:x SIP/2.0\r\n\r\n",
+        );
+        drop(j);
+        let mut files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), 2, "{files:?}");
+        let mut cap = OfflineCapture::open(&files[0]).unwrap();
+        for (t, s, d, m) in &msgs {
+            let f = cap.next_frame().unwrap().expect("a frame per message");
+            assert_eq!(f.at_micros as i64, *t);
+            let dec = decode_frame(f.link, f.data).unwrap();
+            let Transport::Udp(u) = dec.transport else {
+                panic!("UDP")
+            };
+            assert_eq!(u.payload, &m[..]);
+            if let (Some(s), Some(d)) = (s, d) {
+                assert_eq!((u.src, u.dst), (*s, *d));
+            }
+        }
+        assert!(cap.next_frame().unwrap().is_none());
+    }
+}

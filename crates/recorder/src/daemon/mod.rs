@@ -1,0 +1,571 @@
+//! `recorder run`: the compliance service. Thin shells around the engine:
+//!
+//! * capture thread — live frames from the SPAN interface, batched, never waiting on anything;
+//! * engine thread — the same sans-IO engine as `recorder replay`, fed with frame batches and SIP messages,
+//!   timers every 100 ms of wall-clock time;
+//! * store thread — audio files (`*.part` while recording, extended every `flush_interval_ms`), decrypted RTP,
+//!   catalog rows; a write failure (disk full) stops recording new calls loudly while capture and signaling go on;
+//! * signaling — SIP found in the capture, and the mirror (TLS) when configured; every message is journaled.
+//!
+//! On SIGTERM/SIGINT every open call is finalised. At start, `*.part` files left by a crash are made playable and
+//! their catalog rows marked `interrupted`.
+
+mod capture;
+pub mod journal;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rec_admin::{DropReason, Metrics, Queue};
+use rec_engine::{AudioFormat, Engine, EngineConfig, Input, Output, SipMeta};
+
+use crate::config::Config;
+use crate::store::{recover, Store};
+use capture::{CaptureStats, FrameBatch};
+use journal::Journal;
+
+/// Arguments of `recorder run`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Configuration file (defaults: the embedded recorder.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// A SIP message for the engine thread.
+#[derive(Debug)]
+pub struct SipIn {
+    /// Receive time, unix µs.
+    pub at_us: i64,
+    /// Addresses.
+    pub meta: SipMeta,
+    /// The message.
+    pub bytes: Vec<u8>,
+}
+
+/// What the engine thread receives.
+enum EngineMsg {
+    Frames(FrameBatch),
+    Sip(SipIn),
+}
+
+/// Daemon-wide counters (exported as metrics by the admin API when it is configured).
+#[derive(Debug, Default)]
+pub struct DaemonStats {
+    /// Calls ended.
+    pub calls_ended: AtomicU64,
+    /// Calls being recorded now.
+    pub calls_active: AtomicU64,
+    /// Audio bytes written.
+    pub bytes_written: AtomicU64,
+    /// Store (disk) errors.
+    pub store_errors: AtomicU64,
+    /// Outputs dropped because the store queue was full.
+    pub store_queue_dropped: AtomicU64,
+    /// SIP messages dropped because the engine queue was full.
+    pub sip_dropped: AtomicU64,
+    /// Items waiting for the engine thread.
+    pub engine_queue: AtomicI64,
+    /// Items waiting for the store thread.
+    pub store_queue: AtomicI64,
+}
+
+/// The relay-forcing rewriter as the mirror uses it, timing each rewrite into the metrics.
+struct TimedRewriter {
+    inner: rec_rewrite::Rewriter,
+    metrics: Arc<Metrics>,
+}
+
+impl rec_mirror::RewriteSip for TimedRewriter {
+    fn rewrite_sip(
+        &mut self,
+        bytes: &[u8],
+    ) -> Result<rec_rewrite::Account, rec_rewrite::RewriteError> {
+        let t = Instant::now();
+        let r = self.inner.rewrite(bytes);
+        self.metrics.rewrite_latency.observe_duration(t.elapsed());
+        r
+    }
+}
+
+fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn engine_config(cfg: &Config) -> Result<EngineConfig, String> {
+    let format = match cfg.recording.format.to_ascii_lowercase().as_str() {
+        "wav" => AudioFormat::Wav,
+        "opus" => AudioFormat::Opus,
+        other => {
+            return Err(format!(
+                "configuration: [recording] format = {other:?} is not \"wav\" or \"opus\""
+            ))
+        }
+    };
+    Ok(EngineConfig {
+        format,
+        mono: cfg.recording.mono,
+        sample_rate: (cfg.recording.sample_rate != 0).then_some(cfg.recording.sample_rate),
+        policy: cfg.policy.clone(),
+        media_timeout_us: cfg.recording.media_timeout_s.saturating_mul(1_000_000) as i64,
+        setup_timeout_us: cfg.recording.setup_timeout_s.saturating_mul(1_000_000) as i64,
+        flush_interval_us: cfg.recording.flush_interval_ms.saturating_mul(1000) as i64,
+        ..EngineConfig::default()
+    })
+}
+
+/// Runs `recorder run`.
+pub fn run(args: Args) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("recorder run: {e}");
+            eprintln!("recorder run: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_inner(args: Args) -> Result<(), String> {
+    let cfg = Config::load(args.config.as_deref())?;
+    let ecfg = engine_config(&cfg)?;
+    let ext = ecfg.format.extension();
+    let root = PathBuf::from(&cfg.recording.out);
+    std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+
+    // 1. what a crash left behind
+    let rec = recover(&root);
+    if !rec.files.is_empty() || rec.calls > 0 {
+        tracing::warn!(
+            files = rec.files.len(),
+            calls = rec.calls,
+            "recovered after an unclean stop: partial recordings made playable, catalog rows marked interrupted"
+        );
+    }
+    for e in &rec.errors {
+        tracing::error!("recovery: {e}");
+    }
+
+    // 2. the pieces, all checked before anything runs
+    let engine = Engine::new(ecfg).map_err(|e| format!("configuration [policy]: {e}"))?;
+    let store = Store::open(&root, ext)?;
+    let cap = if cfg.capture.interface.trim().is_empty() {
+        None
+    } else {
+        Some(capture::open(
+            &cfg.capture.interface,
+            &cfg.capture.filter,
+            cfg.capture.buffer_mb,
+            cfg.capture.snaplen,
+        )?)
+    };
+    let journal_dir = if cfg.journal.dir.trim().is_empty() {
+        root.join("journal")
+    } else {
+        PathBuf::from(&cfg.journal.dir)
+    };
+    let journal = Journal::new(&journal_dir, cfg.journal.max_mb.saturating_mul(1 << 20));
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .map_err(|e| format!("signal handler: {e}"))?;
+    }
+    let stats = Arc::new(DaemonStats::default());
+    let cap_stats = Arc::new(CaptureStats::default());
+    let metrics = Arc::new(Metrics::new());
+
+    let (to_engine, engine_rx) = sync_channel::<EngineMsg>(256);
+    let (frames_tx, frames_rx) = sync_channel::<FrameBatch>(64);
+    let (recycle_tx, recycle_rx) = sync_channel::<FrameBatch>(64);
+    let (to_store, store_rx) = sync_channel::<Output>(4096);
+
+    // capture → engine: batches pass through a forwarding thread so the capture thread only ever try_sends
+    let capture_thread = cap.map(|cap| {
+        let stop = Arc::clone(&stop);
+        let s = Arc::clone(&cap_stats);
+        std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || capture::run(cap, frames_tx, recycle_rx, stop, s))
+            .expect("spawn capture thread")
+    });
+    let forward = {
+        let to_engine = to_engine.clone();
+        let stats = Arc::clone(&stats);
+        std::thread::Builder::new()
+            .name("capture-forward".into())
+            .spawn(move || {
+                while let Ok(b) = frames_rx.recv() {
+                    stats.engine_queue.fetch_add(1, Ordering::Relaxed);
+                    if to_engine.send(EngineMsg::Frames(b)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .expect("spawn forward thread")
+    };
+    let store_thread = {
+        let stats = Arc::clone(&stats);
+        let metrics = Arc::clone(&metrics);
+        std::thread::Builder::new()
+            .name("store".into())
+            .spawn(move || store_loop(store, store_rx, stats, metrics))
+            .expect("spawn store thread")
+    };
+    let engine_thread = {
+        let stop = Arc::clone(&stop);
+        let stats = Arc::clone(&stats);
+        let metrics = Arc::clone(&metrics);
+        std::thread::Builder::new()
+            .name("engine".into())
+            .spawn(move || {
+                let links = EngineLinks {
+                    rx: engine_rx,
+                    recycle: recycle_tx,
+                    to_store,
+                    stop,
+                    stats,
+                    metrics,
+                };
+                engine_loop(engine, links, journal)
+            })
+            .expect("spawn engine thread")
+    };
+    tracing::info!(
+        out = %root.display(),
+        interface = %cfg.capture.interface,
+        "recorder running"
+    );
+    // signaling from the Front End filters (mTLS mirror, with rewrite replies) and HEP agents
+    let mirror_stats = Arc::new(rec_mirror::MirrorStats::default());
+    let mirror = if cfg.mirror.enabled || cfg.mirror.hep_enabled {
+        let rewriter = rec_rewrite::Rewriter::new(cfg.rewrite.clone(), &cfg.policy)
+            .map_err(|e| format!("configuration [policy]: {e}"))?;
+        let to_engine = to_engine.clone();
+        let dropped = Arc::clone(&stats);
+        let sink: rec_mirror::SipSink = Arc::new(move |m: rec_mirror::MirroredSip| {
+            let at_us = m
+                .received_at
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_micros() as i64)
+                .unwrap_or_else(|_| now_us());
+            let msg = EngineMsg::Sip(SipIn {
+                at_us,
+                meta: SipMeta {
+                    src: m.src,
+                    dst: m.dst,
+                },
+                bytes: m.bytes,
+            });
+            let ok = to_engine.try_send(msg).is_ok();
+            if ok {
+                dropped.engine_queue.fetch_add(1, Ordering::Relaxed);
+            } else {
+                dropped.sip_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            ok
+        });
+        let timed: Box<dyn rec_mirror::RewriteSip> = Box::new(TimedRewriter {
+            inner: rewriter,
+            metrics: Arc::clone(&metrics),
+        });
+        let service = rec_mirror::MirrorService::start(
+            &cfg.mirror,
+            Arc::new(std::sync::Mutex::new(timed)),
+            sink,
+            Arc::clone(&mirror_stats),
+        )
+        .map_err(|e| format!("mirror: {e}"))?;
+        if let Some(a) = service.tls_addr {
+            tracing::info!(listen = %a, "mirror (mTLS) listening");
+        }
+        if let Some((u, t)) = service.hep_addrs {
+            tracing::info!(udp = %u, tcp = %t, "HEP listening");
+        }
+        Some(service)
+    } else {
+        None
+    };
+    // the admin API (HTTPS) with the metrics
+    let (admin_stop, admin_thread) = if cfg.admin.enabled {
+        let acfg = cfg
+            .admin
+            .to_config(std::path::Path::new(&cfg.recording.out))
+            .map_err(|e| format!("configuration [admin]: {e}"))?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("admin")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("admin runtime: {e}"))?;
+        let server = rt
+            .block_on(rec_admin::AdminServer::bind(acfg, Arc::clone(&metrics)))
+            .map_err(|e| format!("admin API: {e}"))?;
+        tracing::info!(listen = %server.local_addr(), "admin API listening");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let t = std::thread::Builder::new()
+            .name("admin-main".into())
+            .spawn(move || {
+                if let Err(e) = rt.block_on(server.run(async {
+                    let _ = rx.await;
+                })) {
+                    tracing::error!("admin API: {e}");
+                }
+            })
+            .expect("spawn admin thread");
+        (Some(tx), Some(t))
+    } else {
+        (None, None)
+    };
+    let sip_sender = to_engine;
+    let mut last_report = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(100));
+        publish_capture(&metrics, &cap_stats, &stats, &mirror_stats);
+        if last_report.elapsed() >= Duration::from_secs(60) {
+            last_report = Instant::now();
+            tracing::info!(
+                frames = cap_stats.frames.load(Ordering::Relaxed),
+                queue_dropped = cap_stats.queue_dropped.load(Ordering::Relaxed),
+                kernel_dropped = cap_stats.kernel_dropped.load(Ordering::Relaxed),
+                calls_active = stats.calls_active.load(Ordering::Relaxed),
+                calls_ended = stats.calls_ended.load(Ordering::Relaxed),
+                "status"
+            );
+        }
+    }
+    tracing::info!("stopping: finalising open calls");
+    if let Some(m) = mirror {
+        m.shutdown();
+    }
+    if let Some(tx) = admin_stop {
+        let _ = tx.send(());
+    }
+    if let Some(t) = capture_thread {
+        let _ = t.join();
+    }
+    drop(sip_sender);
+    let _ = forward.join();
+    let _ = engine_thread.join();
+    let _ = store_thread.join();
+    if let Some(t) = admin_thread {
+        let _ = t.join();
+    }
+    tracing::info!(calls = stats.calls_ended.load(Ordering::Relaxed), "stopped");
+    Ok(())
+}
+
+/// The engine thread's connections to the other threads.
+struct EngineLinks {
+    rx: Receiver<EngineMsg>,
+    recycle: SyncSender<FrameBatch>,
+    to_store: SyncSender<Output>,
+    stop: Arc<AtomicBool>,
+    stats: Arc<DaemonStats>,
+    metrics: Arc<Metrics>,
+}
+
+fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
+    let EngineLinks {
+        rx,
+        recycle,
+        to_store,
+        stop,
+        stats,
+        metrics,
+    } = links;
+    let mut next_tick = Instant::now() + Duration::from_millis(100);
+    loop {
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(EngineMsg::Frames(mut b)) => {
+                stats.engine_queue.fetch_sub(1, Ordering::Relaxed);
+                if let Some(link) = b.link {
+                    for (at, r) in &b.frames {
+                        engine.handle_input(Input::Packet {
+                            at_us: *at,
+                            link,
+                            frame: &b.data[r.clone()],
+                        });
+                        drain(&mut engine, &to_store, &stats);
+                    }
+                }
+                b.frames.clear();
+                b.data.clear();
+                let _ = recycle.try_send(b);
+            }
+            Ok(EngineMsg::Sip(m)) => {
+                stats.engine_queue.fetch_sub(1, Ordering::Relaxed);
+                journal.write(m.at_us, m.meta.src, m.meta.dst, &m.bytes);
+                engine.handle_input(Input::Sip {
+                    at_us: m.at_us,
+                    meta: m.meta,
+                    bytes: &m.bytes,
+                });
+                drain(&mut engine, &to_store, &stats);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if Instant::now() >= next_tick {
+            next_tick += Duration::from_millis(100);
+            engine.handle_input(Input::Timeout { at_us: now_us() });
+            drain(&mut engine, &to_store, &stats);
+            publish_engine(&metrics, &engine);
+            if stop.load(Ordering::Relaxed) {
+                // the capture has stopped: what is queued is handled, then every call ends
+                while let Ok(msg) = rx.try_recv() {
+                    if let EngineMsg::Frames(b) = msg {
+                        if let Some(link) = b.link {
+                            for (at, r) in &b.frames {
+                                engine.handle_input(Input::Packet {
+                                    at_us: *at,
+                                    link,
+                                    frame: &b.data[r.clone()],
+                                });
+                            }
+                        }
+                    }
+                    drain(&mut engine, &to_store, &stats);
+                }
+                break;
+            }
+        }
+    }
+    engine.finish(now_us());
+    drain(&mut engine, &to_store, &stats);
+}
+
+fn drain(engine: &mut Engine, to_store: &SyncSender<Output>, stats: &DaemonStats) {
+    while let Some(o) = engine.poll_output() {
+        let last = matches!(o, Output::CallEnded { .. });
+        if last {
+            // the end of a call must reach the store: wait for room rather than lose it
+            if to_store.send(o).is_ok() {
+                stats.store_queue.fetch_add(1, Ordering::Relaxed);
+            }
+        } else if to_store.try_send(o).is_ok() {
+            stats.store_queue.fetch_add(1, Ordering::Relaxed);
+        } else {
+            stats.store_queue_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn store_loop(
+    mut store: Store,
+    rx: Receiver<Output>,
+    stats: Arc<DaemonStats>,
+    metrics: Arc<Metrics>,
+) {
+    while let Ok(o) = rx.recv() {
+        stats.store_queue.fetch_sub(1, Ordering::Relaxed);
+        match o {
+            Output::CallStarted { call, meta } => {
+                stats.calls_active.fetch_add(1, Ordering::Relaxed);
+                metrics.calls_total.inc();
+                metrics.calls_active.inc();
+                tracing::info!(call_id = %meta.call_id, "call started");
+                store.started(call, &meta);
+            }
+            Output::CallUpdated { call, meta } => store.updated(call, &meta),
+            Output::Audio { call, chunk } => {
+                stats
+                    .bytes_written
+                    .fetch_add(chunk.bytes.len() as u64, Ordering::Relaxed);
+                metrics.bytes_written.inc_by(chunk.bytes.len() as u64);
+                store.audio(call, &chunk);
+            }
+            Output::Rtp { call, batch } => store.rtp(call, &batch),
+            Output::CallEnded { call, report } => {
+                stats.calls_active.fetch_sub(1, Ordering::Relaxed);
+                stats.calls_ended.fetch_add(1, Ordering::Relaxed);
+                metrics.calls_active.dec();
+                let (file, storage_failed) = store.ended(call, &report);
+                let status = if storage_failed {
+                    rec_catalog::CallStatus::Partial
+                } else {
+                    crate::store::catalog_status(report.status)
+                };
+                metrics.calls_ended.inc(status);
+                tracing::info!(
+                    call_id = %report.meta.call_id,
+                    status = if storage_failed { "partial (storage failed)" } else { report.status.as_str() },
+                    file = file.as_deref().unwrap_or("-"),
+                    "call ended"
+                );
+            }
+        }
+        for e in store.errors.drain(..) {
+            tracing::error!("storage: {e}");
+            stats.store_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Capture, queue and mirror counters into the metrics (every 100 ms).
+fn publish_capture(
+    metrics: &Metrics,
+    cap: &CaptureStats,
+    stats: &DaemonStats,
+    mirror: &rec_mirror::MirrorStats,
+) {
+    metrics
+        .packets_captured
+        .set_total(cap.frames.load(Ordering::Relaxed));
+    metrics.packets_dropped.set_total(
+        DropReason::KernelBuffer,
+        cap.kernel_dropped.load(Ordering::Relaxed),
+    );
+    metrics.packets_dropped.set_total(
+        DropReason::Interface,
+        cap.if_dropped.load(Ordering::Relaxed),
+    );
+    metrics.packets_dropped.set_total(
+        DropReason::QueueFull,
+        cap.queue_dropped.load(Ordering::Relaxed) + stats.sip_dropped.load(Ordering::Relaxed),
+    );
+    let snap = mirror.snapshot();
+    metrics.sip_messages.set_total(snap.frames);
+    metrics.queue_depth.set(
+        Queue::Capture,
+        stats.engine_queue.load(Ordering::Relaxed).max(0),
+    );
+    metrics.queue_depth.set(
+        Queue::Writer,
+        stats.store_queue.load(Ordering::Relaxed).max(0),
+    );
+}
+
+/// Engine counters into the metrics (every engine tick).
+fn publish_engine(metrics: &Metrics, engine: &Engine) {
+    let s = engine.stats();
+    metrics.packets_matched.set_total(s.media_matched);
+    metrics.decrypt_failures.set_total(s.decrypt_failures);
+    metrics
+        .packets_dropped
+        .set_total(DropReason::Malformed, s.malformed_frames);
+    metrics
+        .packets_dropped
+        .set_total(DropReason::Unmatched, s.media_unmatched);
+    metrics
+        .packets_dropped
+        .set_total(DropReason::Ignored, s.ignored);
+    metrics
+        .packets_dropped
+        .set_total(DropReason::TurnError, s.turn_errors);
+}

@@ -1,0 +1,511 @@
+//! Where the engine's output goes: one audio file per call (`*.part` until the call ends), decrypted RTP of
+//! undecodable streams as a pcap beside it, and a catalog row created at call start and completed at its end.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use rec_catalog::naming::{part_path, recording_path, with_counter};
+use rec_catalog::{CallRecord, CallStatus as CatStatus, Catalog, DtmfRecord, Party, StreamRecord};
+use rec_engine::{AudioChunk, CallHandle, CallMeta, CallReport, CallStatus, RtpBatch};
+
+struct Open {
+    record: CallRecord,
+    audio: Option<(PathBuf, File)>,
+    rtp: Option<(PathBuf, File)>,
+    /// Writing this call's files failed (disk full, ...): nothing more is written for it; what was written stays.
+    write_failed: bool,
+}
+
+/// After a write failure, new calls get no file for this long; then writing is tried again.
+const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Files and catalog of one replay (or the daemon).
+pub struct Store {
+    root: PathBuf,
+    catalog: Catalog,
+    open: HashMap<CallHandle, Open>,
+    ext: &'static str,
+    /// Problems writing (disk full, permissions): reported, the replay goes on.
+    pub errors: Vec<String>,
+    /// Since when writing fails: new calls are not given files until [`RETRY_AFTER`] has passed.
+    degraded_since: Option<std::time::Instant>,
+    /// Calls that got no audio file because storage was failing.
+    pub calls_not_written: u64,
+}
+
+fn party(p: &rec_engine::Party) -> Party {
+    Party {
+        display: p.display.clone(),
+        uri: p.uri.clone(),
+        number: p.number.clone(),
+    }
+}
+
+fn fill_meta(r: &mut CallRecord, m: &CallMeta) {
+    r.call_id = m.call_id.clone();
+    r.conversation_id = m.conversation_id.clone();
+    r.from = party(&m.from);
+    r.to = party(&m.to);
+    r.asserted_identity = m.asserted_identity.clone();
+    r.privacy = m.privacy;
+    r.user_agents = m.user_agents.clone();
+    r.started_at_us = m.started_at_us;
+    r.answered_at_us = m.answered_at_us;
+    r.ended_at_us = m.ended_at_us;
+    r.end_reason = m.end_reason.clone();
+    r.diagnostics = m.diagnostics.clone();
+    r.emergency = m.emergency;
+    r.location = m.location.clone();
+    r.sensitivity = m.sensitivity.clone();
+    r.target_class = m.target_class.clone();
+}
+
+/// The catalog's name for an engine status.
+pub fn catalog_status(s: CallStatus) -> CatStatus {
+    match s {
+        CallStatus::Recording => CatStatus::Recording,
+        CallStatus::Complete => CatStatus::Complete,
+        CallStatus::Partial => CatStatus::Partial,
+        CallStatus::NoMedia => CatStatus::NoMedia,
+        CallStatus::Undecodable => CatStatus::Undecodable,
+        CallStatus::DecryptFailure => CatStatus::DecryptFailure,
+        CallStatus::Failed => CatStatus::Failed,
+    }
+}
+
+/// Creates `path` (or `path-2`, `path-3`, ... when taken, also by a `.part`) exclusively.
+fn create_unique(path: &Path) -> std::io::Result<(PathBuf, File)> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut n = 1;
+    loop {
+        let candidate = if n == 1 {
+            path.to_path_buf()
+        } else {
+            with_counter(path, n)
+        };
+        let part = part_path(&candidate);
+        if !candidate.exists() {
+            match File::options().write(true).create_new(true).open(&part) {
+                Ok(f) => return Ok((candidate, f)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+        }
+        n += 1;
+        if n > 10_000 {
+            return Err(std::io::Error::other("no free file name"));
+        }
+    }
+}
+
+const PCAP_LINKTYPE_RAW: u32 = 101;
+
+fn pcap_header() -> [u8; 24] {
+    let mut h = [0u8; 24];
+    h[..4].copy_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    h[4..6].copy_from_slice(&2u16.to_le_bytes());
+    h[6..8].copy_from_slice(&4u16.to_le_bytes());
+    h[16..20].copy_from_slice(&65535u32.to_le_bytes());
+    h[20..24].copy_from_slice(&PCAP_LINKTYPE_RAW.to_le_bytes());
+    h
+}
+
+/// A decrypted RTP packet as IPv4/UDP (127.0.0.1:side port → 127.0.0.2) so Wireshark decodes it as RTP.
+fn pcap_record(out: &mut Vec<u8>, at_us: i64, side: u8, pkt: &[u8]) {
+    let total = 28 + pkt.len();
+    let sec = (at_us.max(0) / 1_000_000) as u32;
+    let usec = (at_us.max(0) % 1_000_000) as u32;
+    out.extend_from_slice(&sec.to_le_bytes());
+    out.extend_from_slice(&usec.to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    let mut ip = [0u8; 20];
+    ip[0] = 0x45;
+    ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+    ip[8] = 64;
+    ip[9] = 17;
+    ip[12..16].copy_from_slice(&[127, 0, 0, 1 + side]);
+    ip[16..20].copy_from_slice(&[127, 0, 0, 2 - side.min(1)]);
+    let mut sum: u32 = 0;
+    for c in ip.chunks(2) {
+        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    ip[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
+    out.extend_from_slice(&ip);
+    let port = 40000u16 + u16::from(side) * 2;
+    out.extend_from_slice(&port.to_be_bytes());
+    out.extend_from_slice(&(40002u16 - u16::from(side) * 2).to_be_bytes());
+    out.extend_from_slice(&((8 + pkt.len()) as u16).to_be_bytes());
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(pkt);
+}
+
+impl Store {
+    /// Opens (creating) `<root>/catalog.sqlite`.
+    pub fn open(root: &Path, ext: &'static str) -> Result<Store, String> {
+        std::fs::create_dir_all(root)
+            .map_err(|e| format!("cannot create output directory {}: {e}", root.display()))?;
+        let path = root.join("catalog.sqlite");
+        let catalog =
+            Catalog::open(&path).map_err(|e| format!("catalog {}: {e}", path.display()))?;
+        Ok(Store {
+            root: root.to_path_buf(),
+            catalog,
+            open: HashMap::new(),
+            ext,
+            errors: Vec::new(),
+            degraded_since: None,
+            calls_not_written: 0,
+        })
+    }
+
+    /// A call started: its catalog row is created (status `recording`).
+    pub fn started(&mut self, call: CallHandle, meta: &CallMeta) {
+        let mut record = CallRecord {
+            status: CatStatus::Recording,
+            ..CallRecord::default()
+        };
+        fill_meta(&mut record, meta);
+        if let Err(e) = self.catalog.insert_call(&mut record) {
+            self.errors.push(format!("catalog insert for a call: {e}"));
+        }
+        self.open.insert(
+            call,
+            Open {
+                record,
+                audio: None,
+                rtp: None,
+                write_failed: false,
+            },
+        );
+    }
+
+    /// Metadata changed.
+    pub fn updated(&mut self, call: CallHandle, meta: &CallMeta) {
+        if let Some(o) = self.open.get_mut(&call) {
+            fill_meta(&mut o.record, meta);
+            if o.record.id.is_some() {
+                if let Err(e) = self.catalog.update_call(&o.record) {
+                    self.errors.push(format!("catalog update: {e}"));
+                }
+            }
+        }
+    }
+
+    /// Appends encoded audio (creating the `*.part` file on the first chunk) and patches the header.
+    pub fn audio(&mut self, call: CallHandle, chunk: &AudioChunk) {
+        let Some(o) = self.open.get_mut(&call) else {
+            return;
+        };
+        if o.write_failed {
+            return;
+        }
+        if o.audio.is_none() {
+            if self
+                .degraded_since
+                .is_some_and(|t| t.elapsed() < RETRY_AFTER)
+            {
+                // storage is failing: this call is not recorded (its catalog row says so at its end)
+                o.write_failed = true;
+                self.calls_not_written += 1;
+                return;
+            }
+            let path = recording_path(
+                &self.root,
+                o.record.started_at_us,
+                &o.record.call_id,
+                self.ext,
+            );
+            match create_unique(&path) {
+                Ok((p, f)) => {
+                    o.record.file = Some(p.display().to_string());
+                    o.record.format = Some(self.ext.to_owned());
+                    o.record.channels = chunk.channels;
+                    o.record.sample_rate = chunk.sample_rate;
+                    o.audio = Some((p, f));
+                    if o.record.id.is_some() {
+                        if let Err(e) = self.catalog.update_call(&o.record) {
+                            self.errors.push(format!("catalog update: {e}"));
+                        }
+                    }
+                }
+                Err(e) => {
+                    self.errors.push(format!(
+                        "cannot create {}: {e}; this call's audio is not written, new calls are not recorded for {} s",
+                        part_path(&path).display(),
+                        RETRY_AFTER.as_secs()
+                    ));
+                    o.write_failed = true;
+                    self.calls_not_written += 1;
+                    self.degraded_since = Some(std::time::Instant::now());
+                    return;
+                }
+            }
+        }
+        let Some((p, f)) = o.audio.as_mut() else {
+            return;
+        };
+        let r = (|| -> std::io::Result<()> {
+            f.seek(SeekFrom::End(0))?;
+            f.write_all(&chunk.bytes)?;
+            if let Some((off, bytes)) = &chunk.header_patch {
+                f.seek(SeekFrom::Start(*off))?;
+                f.write_all(bytes)?;
+            }
+            Ok(())
+        })();
+        match r {
+            Ok(()) => self.degraded_since = None,
+            Err(e) => {
+                self.errors.push(format!(
+                    "writing {}: {e}; this call's recording stops here (what was written is kept), new calls are not recorded for {} s",
+                    part_path(p).display(),
+                    RETRY_AFTER.as_secs()
+                ));
+                o.write_failed = true;
+                self.degraded_since = Some(std::time::Instant::now());
+            }
+        }
+    }
+
+    /// Appends decrypted RTP of undecodable streams to the call's `.pcap`.
+    pub fn rtp(&mut self, call: CallHandle, batch: &RtpBatch) {
+        let Some(o) = self.open.get_mut(&call) else {
+            return;
+        };
+        if o.rtp.is_none() {
+            let path = recording_path(
+                &self.root,
+                o.record.started_at_us,
+                &o.record.call_id,
+                "pcap",
+            );
+            match create_unique(&path) {
+                Ok((p, mut f)) => {
+                    if let Err(e) = f.write_all(&pcap_header()) {
+                        self.errors.push(format!("writing {}: {e}", p.display()));
+                    }
+                    o.rtp = Some((p, f));
+                }
+                Err(e) => {
+                    self.errors
+                        .push(format!("cannot create {}: {e}", path.display()));
+                    return;
+                }
+            }
+        }
+        let Some((p, f)) = o.rtp.as_mut() else {
+            return;
+        };
+        let mut buf = Vec::with_capacity(batch.data.len() + batch.packets.len() * 44);
+        for (at, side, pkt) in batch.iter() {
+            pcap_record(&mut buf, at, side, pkt);
+        }
+        if let Err(e) = f.write_all(&buf) {
+            self.errors.push(format!("writing {}: {e}", p.display()));
+        }
+    }
+
+    /// The call ended: files are closed and renamed from `*.part`, the catalog row completed.
+    /// Returns the audio file's path and whether storage failed for this call (its recording is incomplete).
+    pub fn ended(&mut self, call: CallHandle, report: &CallReport) -> (Option<String>, bool) {
+        let Some(mut o) = self.open.remove(&call) else {
+            return (None, false);
+        };
+        fill_meta(&mut o.record, &report.meta);
+        o.record.status = catalog_status(report.status);
+        o.record.dtmf = report
+            .dtmf
+            .iter()
+            .map(|d| DtmfRecord {
+                at_us: d.at_us,
+                digit: d.digit,
+                duration_ms: d.duration_ms,
+            })
+            .collect();
+        if o.write_failed {
+            o.record.status = CatStatus::Partial;
+            o.record.end_reason = Some(format!(
+                "{}; storage failed, the recording is incomplete",
+                o.record.end_reason.as_deref().unwrap_or("ended")
+            ));
+        }
+        let mut rtp_file = None;
+        for (path, file) in [o.audio.take(), o.rtp.take()].into_iter().flatten() {
+            let is_rtp = path.extension().is_some_and(|e| e == "pcap");
+            let failed = o.write_failed;
+            let r = file.sync_all().and_then(|_| {
+                drop(file);
+                if failed {
+                    // sizes in the header may be behind what reached the disk
+                    repair(&part_path(&path), &path)
+                } else {
+                    std::fs::rename(part_path(&path), &path)
+                }
+            });
+            if let Err(e) = r {
+                self.errors
+                    .push(format!("finishing {}: {e}", part_path(&path).display()));
+            }
+            if is_rtp {
+                rtp_file = Some(path.display().to_string());
+            }
+        }
+        o.record.streams = report
+            .streams
+            .iter()
+            .map(|s| StreamRecord {
+                direction: s.direction.map_or("unknown", |d| d.as_str()).to_owned(),
+                ssrc: s.ssrc,
+                codec: s.codec.clone(),
+                packets: s.packets,
+                lost: s.lost,
+                duplicates: s.duplicates,
+                decrypt_failures: s.decrypt_failures,
+                rtp_file: (!s.decodable).then(|| rtp_file.clone()).flatten(),
+            })
+            .collect();
+        let r = if o.record.id.is_some() {
+            self.catalog.update_call(&o.record)
+        } else {
+            self.catalog.insert_call(&mut o.record).map(|_| ())
+        };
+        if let Err(e) = r {
+            self.errors.push(format!("catalog: {e}"));
+        }
+        (o.record.file.clone(), o.write_failed)
+    }
+}
+
+/// What [`recover`] did after an unclean stop.
+#[derive(Debug, Default)]
+pub struct Recovered {
+    /// `*.part` files made playable and renamed.
+    pub files: Vec<PathBuf>,
+    /// Catalog rows marked `interrupted`.
+    pub calls: usize,
+    /// Problems (a file that could not be repaired is left as it was).
+    pub errors: Vec<String>,
+}
+
+/// After SIGKILL or power loss: every `*.part` under `root` becomes a playable file (WAV sizes patched from the
+/// file length, an Ogg stream cut after its last complete page) under its final name, and every catalog row
+/// still `recording` becomes `interrupted`.
+pub fn recover(root: &Path) -> Recovered {
+    let mut out = Recovered::default();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Some(final_path) = p
+                .to_str()
+                .and_then(|s| s.strip_suffix(rec_catalog::naming::PART_SUFFIX))
+                .map(PathBuf::from)
+            {
+                match repair(&p, &final_path) {
+                    Ok(()) => out.files.push(final_path),
+                    Err(e) => out.errors.push(format!("{}: {e}", p.display())),
+                }
+            }
+        }
+    }
+    let catalog_path = root.join("catalog.sqlite");
+    if catalog_path.exists() {
+        match Catalog::open(&catalog_path).and_then(|mut c| c.mark_unfinished_interrupted()) {
+            Ok(rows) => out.calls = rows.len(),
+            Err(e) => out
+                .errors
+                .push(format!("catalog {}: {e}", catalog_path.display())),
+        }
+    }
+    out
+}
+
+fn repair(part: &Path, final_path: &Path) -> std::io::Result<()> {
+    let ext = final_path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    let mut f = File::options().read(true).write(true).open(part)?;
+    let len = f.metadata()?.len();
+    match ext {
+        "wav" if len >= 44 => {
+            // whole sample frames only; sizes from what is on disk
+            let mut head = [0u8; 44];
+            std::io::Read::read_exact(&mut f, &mut head)?;
+            let block = u64::from(u16::from_le_bytes([head[32], head[33]]).max(1));
+            let data = ((len - 44) / block * block).min(u64::from(u32::MAX) - 36);
+            f.set_len(44 + data)?;
+            f.seek(SeekFrom::Start(4))?;
+            f.write_all(&((36 + data) as u32).to_le_bytes())?;
+            f.seek(SeekFrom::Start(40))?;
+            f.write_all(&(data as u32).to_le_bytes())?;
+        }
+        "opus" => {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut f, &mut bytes)?;
+            f.set_len(complete_ogg_pages(&bytes) as u64)?;
+        }
+        _ => {}
+    }
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(part, final_path)
+}
+
+/// Length of the prefix of `bytes` made of complete Ogg pages.
+fn complete_ogg_pages(bytes: &[u8]) -> usize {
+    let mut at = 0;
+    while bytes.len() >= at + 27 && &bytes[at..at + 4] == b"OggS" {
+        let segments = usize::from(bytes[at + 26]);
+        let table_end = at + 27 + segments;
+        if bytes.len() < table_end {
+            break;
+        }
+        let body: usize = bytes[at + 27..table_end]
+            .iter()
+            .map(|&b| usize::from(b))
+            .sum();
+        if bytes.len() < table_end + body {
+            break;
+        }
+        at = table_end + body;
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ogg_prefix_of_complete_pages() {
+        // two pages: one segment of 3 bytes each
+        let page = |n: u8| {
+            let mut p = b"OggS".to_vec();
+            p.extend_from_slice(&[0; 22]);
+            p.push(1);
+            p.push(3);
+            p.extend_from_slice(&[n; 3]);
+            p
+        };
+        let mut two = page(1);
+        two.extend(page(2));
+        assert_eq!(complete_ogg_pages(&two), two.len());
+        assert_eq!(complete_ogg_pages(&two[..two.len() - 1]), two.len() / 2);
+        assert_eq!(complete_ogg_pages(&two[..10]), 0);
+        assert_eq!(complete_ogg_pages(b""), 0);
+    }
+}
