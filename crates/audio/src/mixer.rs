@@ -63,11 +63,10 @@ pub struct Mixer {
     cfg: MixerConfig,
     streams: Vec<MixStream>,
     /// Interleaved accumulator; frame 0 is output frame `base`.
-    acc: Vec<i32>,
+    acc: Vec<i16>,
     base: i64,
     origin_us: Option<i64>,
     now_us: i64,
-    scratch: Vec<i16>,
     events: Vec<(usize, DtmfEvent)>,
 }
 
@@ -86,7 +85,6 @@ impl Mixer {
             base: 0,
             origin_us: None,
             now_us: i64::MIN,
-            scratch: Vec::new(),
             events: Vec::new(),
         }
     }
@@ -184,10 +182,15 @@ impl Mixer {
                 stream.resampler.reset();
                 target
             }
-            // a stream's first audio placed before what was already emitted (its capture-time estimate settled a
-            // little earlier than its first packet, which fixed the origin) starts at the emitted edge instead of
-            // losing its first samples
-            None => target.max(self.base),
+            // a stream's first audio that lands a hair before what was already emitted (its capture-time estimate
+            // settled a few µs earlier than the first packet that fixed the origin) starts at the emitted edge
+            // instead of losing its first samples; further off, it keeps its capture-time place
+            None if target < self.base
+                && self.base - target <= i64::from(self.cfg.sample_rate / 500) =>
+            {
+                self.base
+            }
+            None => target,
         };
         let extra = if repeat_first { &samples[..1] } else { &[][..] };
         let n_out = stream.resampler.output_len(input.len() + extra.len()) as i64;
@@ -208,7 +211,7 @@ impl Mixer {
                 let first = (cursor + skip as i64 - base) as usize * channels + ch;
                 let dst = acc[first..].iter_mut().step_by(channels);
                 for (a, &y) in dst.zip(&input[skip..]) {
-                    *a = a.saturating_add(i32::from(y));
+                    *a = a.saturating_add(y);
                 }
             }
             stream.stats.dropped_late += skip as u64;
@@ -221,7 +224,7 @@ impl Mixer {
                 if i >= acc.len() {
                     acc.resize(i + channels, 0);
                 }
-                acc[i] = acc[i].saturating_add(i32::from(y));
+                acc[i] = acc[i].saturating_add(y);
             } else {
                 late += 1;
             }
@@ -286,10 +289,7 @@ impl Mixer {
         if self.acc.len() < n {
             self.acc.resize(n, 0);
         }
-        self.scratch.clear();
-        self.scratch
-            .extend(self.acc[..n].iter().map(|&v| v.clamp(-32768, 32767) as i16));
-        sink.write(&self.scratch, out);
+        sink.write(&self.acc[..n], out);
         self.acc.drain(..n);
         self.base = until;
     }

@@ -103,13 +103,17 @@ pub struct TimelineStats {
 const SEQ_RESYNC: i64 = 3000;
 /// Decode buffer: 120 ms at 48 kHz (the longest Opus frame).
 const PCM_CAPACITY: usize = 5760;
-/// Decode buffer for rates up to 16 kHz: a whole-MTU G.711 payload (1500 samples) or G.722 payload (3000).
-const PCM_CAPACITY_NARROW: usize = 3000;
+/// Decode buffer at 16 kHz: a whole-MTU G.722 payload (3000 samples).
+const PCM_CAPACITY_WIDE: usize = 3000;
+/// Decode buffer at 8 kHz: a whole-MTU G.711 payload (1500 samples).
+const PCM_CAPACITY_NARROW: usize = 1500;
 
 /// Samples the decode buffer of a decoder producing `rate` Hz must hold.
 fn pcm_capacity(rate: i64) -> usize {
-    if rate <= 16_000 {
+    if rate <= 8_000 {
         PCM_CAPACITY_NARROW
+    } else if rate <= 16_000 {
+        PCM_CAPACITY_WIDE
     } else {
         PCM_CAPACITY
     }

@@ -221,6 +221,8 @@ pub(crate) struct Call {
     /// Set by a BYE: its capture time and the end reason. The call stays open [`crate::BYE_LINGER_US`]
     /// longer for media captured after the BYE, then ends with this time and reason.
     pub closing: Option<(i64, String)>,
+    /// SDPs applied so far (numbers the key batches).
+    pub sdp_count: u32,
 }
 
 impl Call {
@@ -245,6 +247,7 @@ impl Call {
             standalone: false,
             started_reported: false,
             closing: None,
+            sdp_count: 0,
         }
     }
 

@@ -195,6 +195,8 @@ impl Engine {
         let Some(call) = self.calls.get_mut(&handle) else {
             return;
         };
+        call.sdp_count += 1;
+        let batch = call.sdp_count;
         for sec in sdp.sections {
             let flow = FlowRef {
                 call: handle,
@@ -238,7 +240,7 @@ impl Engine {
             }
             for (fp, params) in sec.keys {
                 sm.plain = false;
-                sm.keys.add(fp, params);
+                sm.keys.add(fp, batch, params);
             }
         }
     }

@@ -10,7 +10,8 @@ const MAX_KEYS: usize = 8;
 /// Candidate SRTP contexts of one sending side.
 #[derive(Default)]
 pub(crate) struct KeySet {
-    contexts: Vec<(u64, SrtpContext)>,
+    /// `(fingerprint, batch, context)`: the batch numbers the SDP a key came from (later SDPs, higher numbers).
+    contexts: Vec<(u64, u32, SrtpContext)>,
     /// Index of the context that authenticated last.
     current: Option<usize>,
 }
@@ -36,8 +37,8 @@ pub(crate) enum DecryptFailure {
 impl KeySet {
     /// Adds a key identified by `fingerprint` (a hash of its SDES text; the key itself is never compared or
     /// shown), unless already known.
-    pub fn add(&mut self, fingerprint: u64, params: KeyParams) {
-        if self.contexts.iter().any(|(f, _)| *f == fingerprint) {
+    pub fn add(&mut self, fingerprint: u64, batch: u32, params: KeyParams) {
+        if self.contexts.iter().any(|(f, _, _)| *f == fingerprint) {
             return;
         }
         if self.contexts.len() >= MAX_KEYS {
@@ -52,7 +53,25 @@ impl KeySet {
                 }
             }
         }
-        self.contexts.push((fingerprint, SrtpContext::new(params)));
+        self.contexts
+            .push((fingerprint, batch, SrtpContext::new(params)));
+    }
+
+    /// Key `i` authenticated: it becomes current, and the other keys of the same SDP (crypto tags the answer
+    /// did not choose) are forgotten. Keys of other SDPs stay: an older key may still authenticate packets
+    /// reordered around a re-key, a newer one is a re-key not yet in use.
+    fn adopt(&mut self, i: usize) {
+        let batch = self.contexts[i].1;
+        let keep: Vec<bool> = self
+            .contexts
+            .iter()
+            .enumerate()
+            .map(|(j, (_, b, _))| j == i || *b != batch)
+            .collect();
+        let position = keep[..i].iter().filter(|&&k| k).count();
+        let mut flags = keep.into_iter();
+        self.contexts.retain(|_| flags.next().unwrap_or(true));
+        self.current = Some(position);
     }
 
     /// Whether any key is known.
@@ -71,9 +90,11 @@ impl KeySet {
             .into_iter()
             .chain((0..self.contexts.len()).filter(|&i| Some(i) != self.current));
         for i in order {
-            match self.contexts[i].1.decrypt_rtp(pkt) {
+            match self.contexts[i].2.decrypt_rtp(pkt) {
                 Ok(d) => {
-                    self.current = Some(i);
+                    if self.current != Some(i) {
+                        self.adopt(i);
+                    }
                     return Ok(d);
                 }
                 Err(_) => continue,

@@ -15,6 +15,7 @@ use crate::call::{Call, Carriage, PtInfo, SideAudio};
 use crate::config::EngineConfig;
 use crate::flows::FlowRef;
 use crate::keys::{fnv1a, DecryptFailure};
+use crate::recording::MIXER_PLAYOUT_US;
 use crate::report::{CallMeta, DtmfRecord, Side};
 use crate::signaling::{looks_like_sip, sip_from_hep};
 use crate::{Engine, Output, SipMeta};
@@ -263,7 +264,7 @@ impl Engine {
             let slot = call.slot(0);
             let sm = &mut slot.sides[0];
             match key {
-                Some((_, params)) => sm.keys.add(fnv1a(call_id.as_bytes()), params),
+                Some((_, params)) => sm.keys.add(fnv1a(call_id.as_bytes()), 0, params),
                 None => sm.plain = true,
             }
             for pt in [0u8, 8, 9, 13] {
@@ -612,9 +613,6 @@ pub(crate) fn advance_call(
     collect_dtmf(call);
     flush(call, cfg, media_now, now_us, false, outputs);
 }
-
-/// The mixer's playout delay (rec-audio's default).
-const MIXER_PLAYOUT_US: i64 = 300_000;
 
 /// Call end: everything waiting is decoded, mixed, encoded and handed out with the end of the file.
 pub(crate) fn finish_call(call: &mut Call, cfg: &EngineConfig, outputs: &mut VecDeque<Output>) {

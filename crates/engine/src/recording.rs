@@ -5,6 +5,11 @@ use rec_audio::{AudioSink, Mixer, MixerConfig, OggOpusSink, WavSink};
 
 use crate::config::{AudioFormat, EngineConfig};
 
+/// Playout delay of a call's mixer: audio this much older than the newest packet is final. It covers the
+/// timelines' reorder hold (100 ms) plus network jitter and reordering (200 ms was measured too short for 30 ms
+/// jitter with 30–50 ms reordering: audio slipped).
+pub(crate) const MIXER_PLAYOUT_US: i64 = 300_000;
+
 /// Rates the Opus encoder accepts.
 const OPUS_RATES: [u32; 5] = [8000, 12000, 16000, 24000, 48000];
 
@@ -124,7 +129,9 @@ impl Recording {
                     }
                 }
             };
-            let mut mixer = Mixer::new(MixerConfig::new(rate, channels));
+            let mut mcfg = MixerConfig::new(rate, channels);
+            mcfg.playout_delay_us = MIXER_PLAYOUT_US;
+            let mut mixer = Mixer::new(mcfg);
             mixer.set_origin(origin_us);
             self.mixer = Some(mixer);
             self.sink = Some(sink);
