@@ -40,7 +40,11 @@ pub(crate) fn looks_like_sip(payload: &[u8]) -> bool {
     line.ends_with(b" SIP/2.0") && line.contains(&b' ')
 }
 
-/// The SIP message of a HEPv3 packet (protocol type 1), with the HEP timestamp when present.
+/// The SIP message of a HEPv3 packet (protocol type 1) captured at `capture_us`.
+///
+/// The message is timed by its capture, not by the HEP timestamp: the agent's clock may differ from the
+/// capture clock that times the media, and mixing the two would make calls look idle (or busy) for as long as
+/// the clocks disagree.
 pub(crate) fn sip_from_hep(payload: &[u8], capture_us: i64) -> Option<FoundSip> {
     let (hep, _) = HepPacket::decode(payload).ok()?;
     let f = hep.fields;
@@ -51,12 +55,8 @@ pub(crate) fn sip_from_hep(payload: &[u8], capture_us: i64) -> Option<FoundSip> 
     if !looks_like_sip(body) {
         return None;
     }
-    let at_us = f
-        .timestamp_micros()
-        .and_then(|t| i64::try_from(t).ok())
-        .unwrap_or(capture_us);
     Some(FoundSip {
-        at_us,
+        at_us: capture_us,
         src: f.src(),
         dst: f.dst(),
         bytes: body.to_vec(),

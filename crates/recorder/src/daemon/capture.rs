@@ -80,8 +80,17 @@ pub fn run(
     let mut batch = FrameBatch::default();
     let mut first_at = Instant::now();
     let mut last_stats = Instant::now();
-    while !stop.load(Ordering::Relaxed) {
+    // on stop, what the kernel already holds is still read (until a read times out, at most 2 s more)
+    let mut stopping_since: Option<Instant> = None;
+    loop {
+        if stopping_since.is_none() && stop.load(Ordering::Relaxed) {
+            stopping_since = Some(Instant::now());
+        }
+        if stopping_since.is_some_and(|t| t.elapsed() > Duration::from_secs(2)) {
+            break;
+        }
         match cap.next_frame() {
+            Ok(None) if stopping_since.is_some() => break,
             Ok(Some(f)) => {
                 if batch.frames.is_empty() {
                     first_at = Instant::now();

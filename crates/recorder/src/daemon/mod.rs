@@ -338,14 +338,7 @@ fn run_inner(args: Args) -> Result<(), String> {
         publish_capture(&metrics, &cap_stats, &stats, &mirror_stats);
         if last_report.elapsed() >= Duration::from_secs(60) {
             last_report = Instant::now();
-            tracing::info!(
-                frames = cap_stats.frames.load(Ordering::Relaxed),
-                queue_dropped = cap_stats.queue_dropped.load(Ordering::Relaxed),
-                kernel_dropped = cap_stats.kernel_dropped.load(Ordering::Relaxed),
-                calls_active = stats.calls_active.load(Ordering::Relaxed),
-                calls_ended = stats.calls_ended.load(Ordering::Relaxed),
-                "status"
-            );
+            log_counters("status", &cap_stats, &stats);
         }
     }
     tracing::info!("stopping: finalising open calls");
@@ -365,8 +358,23 @@ fn run_inner(args: Args) -> Result<(), String> {
     if let Some(t) = admin_thread {
         let _ = t.join();
     }
-    tracing::info!(calls = stats.calls_ended.load(Ordering::Relaxed), "stopped");
+    log_counters("stopped", &cap_stats, &stats);
     Ok(())
+}
+
+/// The capture and call counters in one log line (every minute, and at the stop).
+fn log_counters(what: &str, cap: &CaptureStats, stats: &DaemonStats) {
+    tracing::info!(
+        frames = cap.frames.load(Ordering::Relaxed),
+        queue_dropped = cap.queue_dropped.load(Ordering::Relaxed),
+        kernel_dropped = cap.kernel_dropped.load(Ordering::Relaxed),
+        if_dropped = cap.if_dropped.load(Ordering::Relaxed),
+        sip_dropped = stats.sip_dropped.load(Ordering::Relaxed),
+        store_queue_dropped = stats.store_queue_dropped.load(Ordering::Relaxed),
+        calls_active = stats.calls_active.load(Ordering::Relaxed),
+        calls_ended = stats.calls_ended.load(Ordering::Relaxed),
+        "{what}"
+    );
 }
 
 /// The engine thread's connections to the other threads.
@@ -506,6 +514,7 @@ fn store_loop(
                     call_id = %report.meta.call_id,
                     status = if storage_failed { "partial (storage failed)" } else { report.status.as_str() },
                     file = file.as_deref().unwrap_or("-"),
+                    notes = %report.notes.join("; "),
                     "call ended"
                 );
             }
