@@ -310,6 +310,62 @@ impl Label for Queue {
     }
 }
 
+/// What the mirror did with what it received (`recorder_mirror_events_total{event=…}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MirrorEvent {
+    /// Frames received from filters and HEP agents.
+    Frames,
+    /// Replies sent (rewritten or unchanged).
+    Replies,
+    /// Replies carrying a rewritten message.
+    Rewritten,
+    /// Replies saying "unchanged" (any reason).
+    Unchanged,
+    /// "Unchanged" because no rewrite could be produced in time (fail open).
+    FailOpen,
+    /// Messages received again after a resend (acknowledged, not forwarded twice).
+    Duplicates,
+    /// Messages not handed to the engine because its queue was full.
+    Dropped,
+    /// TLS handshakes refused (no or untrusted client certificate, subject not allowed).
+    RefusedHandshakes,
+    /// HEP packets refused (source not allowed).
+    HepRefused,
+}
+
+impl Label for MirrorEvent {
+    const NAME: &'static str = "event";
+    const ALL: &'static [MirrorEvent] = &[
+        MirrorEvent::Frames,
+        MirrorEvent::Replies,
+        MirrorEvent::Rewritten,
+        MirrorEvent::Unchanged,
+        MirrorEvent::FailOpen,
+        MirrorEvent::Duplicates,
+        MirrorEvent::Dropped,
+        MirrorEvent::RefusedHandshakes,
+        MirrorEvent::HepRefused,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn value(self) -> &'static str {
+        match self {
+            MirrorEvent::Frames => "frames",
+            MirrorEvent::Replies => "replies",
+            MirrorEvent::Rewritten => "rewritten",
+            MirrorEvent::Unchanged => "unchanged",
+            MirrorEvent::FailOpen => "fail_open",
+            MirrorEvent::Duplicates => "duplicates",
+            MirrorEvent::Dropped => "dropped",
+            MirrorEvent::RefusedHandshakes => "refused_handshakes",
+            MirrorEvent::HepRefused => "hep_refused",
+        }
+    }
+}
+
 impl Label for CallStatus {
     const NAME: &'static str = "status";
     const ALL: &'static [CallStatus] = &CallStatus::ALL;
@@ -350,12 +406,14 @@ pub struct Metrics {
     pub packets_dropped: CounterVec<DropReason>,
     /// `recorder_decrypt_failures_total`: SRTP/SRTCP packets that failed authentication or decryption.
     pub decrypt_failures: Counter,
-    /// `recorder_rewrite_latency_seconds`: from a rewrite request's arrival to its reply being sent.
+    /// `recorder_rewrite_latency_seconds`: time the relay-forcing rewrite of one mirrored message took.
     pub rewrite_latency: Histogram,
     /// `recorder_bytes_written_total`: bytes written to recording files.
     pub bytes_written: Counter,
     /// `recorder_queue_depth{queue}`: items waiting in each internal queue.
     pub queue_depth: GaugeVec<Queue>,
+    /// `recorder_mirror_events_total{event}`: what the mirror did, fail-open answers included.
+    pub mirror_events: CounterVec<MirrorEvent>,
 }
 
 impl Default for Metrics {
@@ -385,6 +443,7 @@ impl Metrics {
         "recorder_rewrite_latency_seconds",
         "recorder_bytes_written_total",
         "recorder_queue_depth",
+        "recorder_mirror_events_total",
     ];
 
     /// The `Content-Type` of [`render`](Metrics::render)'s output.
@@ -404,6 +463,7 @@ impl Metrics {
             rewrite_latency: Histogram::new(REWRITE_LATENCY_BOUNDS),
             bytes_written: Counter::default(),
             queue_depth: GaugeVec::default(),
+            mirror_events: CounterVec::default(),
         }
     }
 
@@ -508,7 +568,7 @@ impl Metrics {
             &mut out,
             "recorder_rewrite_latency_seconds",
             Kind::Histogram,
-            "Time from a rewrite request's arrival to its reply, seconds.",
+            "Time the relay-forcing rewrite of one mirrored message took, seconds.",
         );
         let h = &self.rewrite_latency;
         let mut cumulative = 0u64;
@@ -547,6 +607,15 @@ impl Metrics {
         );
         labelled::<Queue>(&mut out, "recorder_queue_depth", |l| {
             self.queue_depth.get(l).to_string()
+        });
+        head(
+            &mut out,
+            "recorder_mirror_events_total",
+            Kind::Counter,
+            "What the mirror did with what it received (fail_open: answered unchanged for lack of time).",
+        );
+        labelled::<MirrorEvent>(&mut out, "recorder_mirror_events_total", |l| {
+            self.mirror_events.get(l).to_string()
         });
         out
     }
@@ -787,6 +856,9 @@ mod tests {
             );
         }
         for l in DropReason::ALL {
+            assert!(doc.contains(&format!("`{}`", l.value())), "{:?}", l);
+        }
+        for l in MirrorEvent::ALL {
             assert!(doc.contains(&format!("`{}`", l.value())), "{:?}", l);
         }
         for l in Queue::ALL {

@@ -176,7 +176,7 @@ pub struct LiveStats {
     pub if_dropped: u32,
 }
 
-/// Reads frames from a network interface (immediate mode: each frame as soon as it arrives).
+/// Reads frames from a network interface (immediate mode: each frame as soon as it arrives; non-blocking).
 pub struct LiveCapture {
     inner: pcap::Capture<pcap::Active>,
     link: LinkType,
@@ -205,6 +205,7 @@ impl LiveCapture {
             .timeout(opts.timeout_ms)
             .immediate_mode(true)
             .open()
+            .and_then(|c| c.setnonblock())
             .map_err(err)?;
         let link = supported_link(&inner, || device.to_owned())?;
         Ok(LiveCapture { inner, link })
@@ -220,7 +221,9 @@ impl LiveCapture {
         self.link
     }
 
-    /// The next frame, or `Ok(None)` if none arrived within the read timeout.
+    /// The next frame, or `Ok(None)` at once when none is waiting: the capture is non-blocking, because
+    /// libpcap's read timeout does not bound the wait in immediate mode on Linux (a reader would sleep until
+    /// the next frame, however long). The caller decides how to wait (e.g. a millisecond's sleep).
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
         let link = self.link;
         match self.inner.next_packet() {

@@ -77,8 +77,13 @@ fn capture_live_loopback_sees_a_udp_datagram() {
     let msg = b"OPTIONS sip:probe SIP/2.0\r\n\r\n";
     tx.send_to(msg, ("127.0.0.1", port)).unwrap();
     let mut seen = false;
-    for _ in 0..50 {
-        if let Some(f) = cap.next_frame().unwrap() {
+    for _ in 0..200 {
+        let Some(f) = cap.next_frame().unwrap() else {
+            // non-blocking: nothing waiting yet
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            continue;
+        };
+        {
             let d = decode_frame(f.link, f.data).unwrap();
             let Transport::Udp(u) = d.transport else {
                 panic!("filter let a non-UDP frame through")

@@ -89,8 +89,17 @@ pub fn run(
         if stopping_since.is_some_and(|t| t.elapsed() > Duration::from_secs(2)) {
             break;
         }
+        let mut idle = false;
         match cap.next_frame() {
             Ok(None) if stopping_since.is_some() => break,
+            // nothing waiting (the capture is non-blocking): hand over what is batched, or wait a little before
+            // asking again, which keeps an idle capture cheap; a busy one never gets here
+            Ok(None) => {
+                idle = true;
+                if batch.frames.is_empty() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
             Ok(Some(f)) => {
                 if batch.frames.is_empty() {
                     first_at = Instant::now();
@@ -103,14 +112,13 @@ pub fn run(
                 ));
                 stats.frames.fetch_add(1, Ordering::Relaxed);
             }
-            Ok(None) => {}
             Err(e) => {
                 tracing::error!("capture read failed: {e}; capture stops");
                 break;
             }
         }
         if !batch.frames.is_empty()
-            && (batch.frames.len() >= BATCH_FRAMES || first_at.elapsed() >= BATCH_WAIT)
+            && (idle || batch.frames.len() >= BATCH_FRAMES || first_at.elapsed() >= BATCH_WAIT)
         {
             batch.link = Some(link);
             let next = recycled.try_recv().unwrap_or_default();

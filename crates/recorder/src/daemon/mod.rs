@@ -20,7 +20,7 @@ use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rec_admin::{DropReason, Metrics, Queue};
+use rec_admin::{DropReason, Metrics, MirrorEvent, Queue};
 use rec_engine::{AudioFormat, Engine, EngineConfig, Input, Output, SipMeta};
 
 use crate::config::Config;
@@ -550,6 +550,19 @@ fn publish_capture(
     );
     let snap = mirror.snapshot();
     metrics.sip_messages.set_total(snap.frames);
+    for (event, n) in [
+        (MirrorEvent::Frames, snap.frames),
+        (MirrorEvent::Replies, snap.replies),
+        (MirrorEvent::Rewritten, snap.rewritten),
+        (MirrorEvent::Unchanged, snap.unchanged),
+        (MirrorEvent::FailOpen, snap.fail_open),
+        (MirrorEvent::Duplicates, snap.duplicates),
+        (MirrorEvent::Dropped, snap.dropped),
+        (MirrorEvent::RefusedHandshakes, snap.refused_handshakes),
+        (MirrorEvent::HepRefused, snap.hep_refused),
+    ] {
+        metrics.mirror_events.set_total(event, n);
+    }
     metrics.queue_depth.set(
         Queue::Capture,
         stats.engine_queue.load(Ordering::Relaxed).max(0),
