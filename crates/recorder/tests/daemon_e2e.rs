@@ -56,6 +56,10 @@ impl Drop for Netns {
     }
 }
 
+/// The tests of this file run one after the other: each drives tcpreplay and a daemon in real time, and two at
+/// once on two vCPUs would disturb each other's timing.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn write_call(path: &Path, secs: u64) -> rec_gen::CallReport {
     let mut cfg = GenConfig::default();
     cfg.call.duration_ms = secs * 1000;
@@ -165,6 +169,7 @@ fn wav_left(path: &Path) -> Vec<i16> {
 
 #[test]
 fn live_call_is_recorded_while_it_runs_and_survives_kill_9() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     assert_eq!(
         effective_uid(),
         0,
@@ -219,16 +224,32 @@ fn live_call_is_recorded_while_it_runs_and_survives_kill_9() {
     assert_eq!(rows[0].status, CallStatus::Complete, "{:?}", rows[0]);
     let file = PathBuf::from(rows[0].file.as_ref().unwrap());
     let left = wav_left(&file);
-    let src = rec_gen::source_signal(rec_gen::Direction::CallerToCallee, 8000, left.len());
-    let best = (-800i64..=800)
-        .map(|lag| {
-            let s = (8000 + lag) as usize;
-            rec_gen::correlation(&left[s..s + 16000], &src[8000..24000])
+    // Live timing comes from tcpreplay sharing two vCPUs with the daemon (and, in CI, with the other test of
+    // this file): its pacing can stall and burst, which shifts audio against the source by more than a
+    // network's jitter. So each 0.5 s window of seconds 1–6 is aligned on its own (±100 ms), and most of them
+    // must be the caller's signal; the callee's signal or garbage would correlate below 0.2 everywhere.
+    let src = rec_gen::source_signal(rec_gen::Direction::CallerToCallee, 8000, left.len() + 800);
+    let window = 4000usize;
+    let scores: Vec<f64> = (2..12)
+        .map(|k| {
+            let at = k * window;
+            (-800i64..=800)
+                .filter_map(|lag| {
+                    let s = at as i64 + lag;
+                    (s >= 0 && s as usize + window <= left.len()).then(|| {
+                        rec_gen::correlation(
+                            &left[s as usize..s as usize + window],
+                            &src[at..at + window],
+                        )
+                    })
+                })
+                .fold(f64::MIN, f64::max)
         })
-        .fold(f64::MIN, f64::max);
+        .collect();
+    let good = scores.iter().filter(|&&c| c > 0.99).count();
     assert!(
-        best > 0.99,
-        "the live recording holds the caller's signal (correlation {best})"
+        good >= 7,
+        "the live recording holds the caller's signal: {good} of 10 windows above 0.99 ({scores:.3?})"
     );
 
     // --- 2. kill -9 in the middle of a call, then restart
@@ -273,6 +294,34 @@ fn live_call_is_recorded_while_it_runs_and_survives_kill_9() {
     let killed = all.iter().find(|r| r.call_id != gen.call_id).unwrap();
     assert_eq!(killed.status, CallStatus::Interrupted);
     assert_eq!(killed.file.as_deref(), Some(recovered.to_str().unwrap()));
+
+    // --- 3. SIGTERM in the middle of a call: the open call is finalised (file complete, row partial)
+    let mut daemon = start_daemon(&net, &cfg);
+    let mut player = replay_realtime(&net, &pcap2);
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(sigterm(&mut daemon).success());
+    let _ = player.wait();
+    assert!(
+        files_with(&out, ".part").is_empty(),
+        "no .part after a clean stop"
+    );
+    let cat = Catalog::open_read_only(out.join("catalog.sqlite")).unwrap();
+    let all = cat.query(&Query::default()).unwrap();
+    assert_eq!(all.len(), 3, "{all:?}");
+    let last = all.iter().max_by_key(|r| r.id).unwrap();
+    assert_eq!(last.status, CallStatus::Partial, "{last:?}");
+    assert!(
+        last.end_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("input ended"),
+        "{last:?}"
+    );
+    let frames = wav_left(Path::new(last.file.as_ref().unwrap())).len();
+    assert!(
+        frames > 8000 * 2,
+        "the finalised recording holds the call so far ({frames} frames)"
+    );
 }
 
 /// The effective user id, read from /proc.
@@ -304,6 +353,7 @@ fn in_ns(net: &Netns, program: &str, args: &[&str]) -> (i32, String) {
 
 #[test]
 fn mirrored_signaling_is_recorded_journaled_and_served_by_the_admin_api() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     assert_eq!(
         effective_uid(),
         0,
