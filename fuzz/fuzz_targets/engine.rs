@@ -16,7 +16,11 @@ fuzz_target!(|data: &[u8]| {
     })
     .unwrap();
     let mut at = 1_764_000_000_000_000i64;
-    engine.handle_input(Input::Sip { at_us: at, meta: SipMeta::default(), bytes: INVITE });
+    engine.handle_input(Input::Sip {
+        at_us: at,
+        meta: SipMeta::default(),
+        bytes: INVITE,
+    });
     let mut rest = data;
     while rest.len() >= 3 {
         let kind = rest[0];
@@ -25,10 +29,24 @@ fuzz_target!(|data: &[u8]| {
         rest = &rest[3 + len..];
         at += i64::from(kind & 0x3f) * 7_919;
         match kind >> 6 {
-            0 => engine.handle_input(Input::Sip { at_us: at, meta: SipMeta::default(), bytes: chunk }),
-            1 => engine.handle_input(Input::Packet { at_us: at, link: LinkType::Ethernet, frame: chunk }),
-            2 => engine.handle_input(Input::Packet { at_us: at, link: LinkType::Raw, frame: chunk }),
-            _ => engine.handle_input(Input::Timeout { at_us: at + 61_000_000 }),
+            0 => engine.handle_input(Input::Sip {
+                at_us: at,
+                meta: SipMeta::default(),
+                bytes: chunk,
+            }),
+            1 => engine.handle_input(Input::Packet {
+                at_us: at,
+                link: LinkType::Ethernet,
+                frame: chunk,
+            }),
+            2 => engine.handle_input(Input::Packet {
+                at_us: at,
+                link: LinkType::Raw,
+                frame: chunk,
+            }),
+            _ => engine.handle_input(Input::Timeout {
+                at_us: at + 61_000_000,
+            }),
         }
         while let Some(o) = engine.poll_output() {
             let _ = format!("{o:?}");
@@ -41,5 +59,9 @@ fuzz_target!(|data: &[u8]| {
             ended += 1;
         }
     }
-    assert_eq!(engine.active_calls(), 0, "finish ends every call ({ended} reports)");
+    assert_eq!(
+        engine.active_calls(),
+        0,
+        "finish ends every call ({ended} reports)"
+    );
 });
