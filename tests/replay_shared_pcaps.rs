@@ -10,13 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rec_engine::{CallReport, CallStatus, Engine, EngineConfig, Input, Output};
+use rec_engine::{CallReport, CallStatus, CaptureTimers, Engine, EngineConfig, Input, Output};
 use rec_packet::capture::OfflineCapture;
 use recorder_tests::replay::parse_wav;
-
-/// Timer period and the longest capture-time gap filled with timer runs (as `recorder replay`).
-const TICK_US: i64 = 100_000;
-const MAX_TICK_GAP_US: i64 = 10_000_000;
 
 /// What replaying one capture produced.
 #[derive(Default)]
@@ -30,26 +26,14 @@ fn replay_capture(path: &Path, cfg: EngineConfig) -> Run {
     let mut cap = OfflineCapture::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut engine = Engine::new(cfg).expect("engine");
     let mut run = Run::default();
-    let mut next_tick = i64::MIN;
+    let mut timers = CaptureTimers::new();
     let mut last = 0;
     while let Some(f) = cap
         .next_frame()
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     {
         let at = f.at_micros as i64;
-        if next_tick == i64::MIN
-            || at - next_tick > MAX_TICK_GAP_US
-            || at < next_tick - MAX_TICK_GAP_US
-        {
-            if next_tick != i64::MIN {
-                engine.handle_input(Input::Timeout { at_us: at });
-            }
-            next_tick = at + TICK_US;
-        }
-        while at >= next_tick {
-            engine.handle_input(Input::Timeout { at_us: next_tick });
-            next_tick += TICK_US;
-        }
+        timers.before(&mut engine, at);
         engine.handle_input(Input::Packet {
             at_us: at,
             link: f.link,

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use rec_engine::{AudioFormat, CallHandle, CallReport, Engine, EngineConfig, Input, Output};
+use rec_engine::{
+    AudioFormat, CallHandle, CallReport, CaptureTimers, Engine, EngineConfig, Input, Output,
+};
 use rec_gen::{GenConfig, Generator};
 use rec_packet::LinkType;
 
@@ -53,15 +55,11 @@ pub fn replay(gen: GenConfig, engine_cfg: EngineConfig) -> Replayed {
     let mut generator = Generator::new(gen);
     let mut engine = Engine::new(engine_cfg).expect("engine config");
     let mut out = Replayed::default();
-    let mut next_tick: Option<i64> = None;
+    let mut timers = CaptureTimers::new();
     let mut last = 0i64;
     for frame in generator.by_ref() {
         let at = frame.at_us as i64;
-        let tick = next_tick.get_or_insert(at + 100_000);
-        while at >= *tick {
-            engine.handle_input(Input::Timeout { at_us: *tick });
-            *tick += 100_000;
-        }
+        timers.before(&mut engine, at);
         engine.handle_input(Input::Packet {
             at_us: at,
             link: LinkType::Ethernet,

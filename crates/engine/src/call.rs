@@ -23,7 +23,7 @@ pub(crate) struct PtInfo {
 }
 
 /// Static payload types of RFC 3551 that SDP may use without `a=rtpmap`.
-fn static_pt(pt: u8) -> Option<PtInfo> {
+pub(crate) fn static_pt(pt: u8) -> Option<PtInfo> {
     let (name, clock) = match pt {
         0 => ("PCMU", 8000),
         3 => ("GSM", 8000),
@@ -217,7 +217,6 @@ pub(crate) struct Call {
     pub notes: Vec<String>,
     /// Made from RTP alone (`--key` or unmatched plain RTP): one file per stream, no signaling.
     pub standalone: bool,
-    pub started_reported: bool,
     /// Set by a BYE: its capture time and the end reason. The call stays open [`crate::BYE_LINGER_US`]
     /// longer for media captured after the BYE, then ends with this time and reason.
     pub closing: Option<(i64, String)>,
@@ -245,7 +244,6 @@ impl Call {
             ssrcs: Vec::new(),
             notes: Vec::new(),
             standalone: false,
-            started_reported: false,
             closing: None,
             sdp_count: 0,
         }

@@ -177,7 +177,6 @@ impl Engine {
         call.caller_tag = msg.from().and_then(|f| f.tag().map(str::to_owned));
         if call.recorded {
             self.stats.calls_started += 1;
-            call.started_reported = true;
             self.outputs.push_back(Output::CallStarted {
                 call: handle,
                 meta: Box::new(call.meta.clone()),

@@ -314,3 +314,42 @@ impl Engine {
         self.tcp_sip.expire(now_us);
     }
 }
+
+/// Timer inputs for a shell driven by capture time (a replay): the engine's timers run every
+/// [`CaptureTimers::TICK_US`] of capture time, and once at the new time after a jump of more than
+/// [`CaptureTimers::MAX_GAP_US`] (files from different days, clock steps) instead of once per tick in between.
+/// The daemon runs them by its own clock instead.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CaptureTimers {
+    next_us: Option<i64>,
+}
+
+impl CaptureTimers {
+    /// Capture time between two timer runs.
+    pub const TICK_US: i64 = 100_000;
+    /// A capture-time jump larger than this runs the timers once instead of tick by tick.
+    pub const MAX_GAP_US: i64 = 10_000_000;
+
+    /// No timer run yet: the first input sets the schedule.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Runs the timers of `engine` that are due before an input captured at `at_us`.
+    pub fn before(&mut self, engine: &mut Engine, at_us: i64) {
+        let next = match self.next_us {
+            Some(n) if (at_us - n).abs() <= Self::MAX_GAP_US => n,
+            Some(_) => {
+                engine.handle_input(Input::Timeout { at_us });
+                at_us + Self::TICK_US
+            }
+            None => at_us + Self::TICK_US,
+        };
+        let mut next = next;
+        while at_us >= next {
+            engine.handle_input(Input::Timeout { at_us: next });
+            next += Self::TICK_US;
+        }
+        self.next_us = Some(next);
+    }
+}

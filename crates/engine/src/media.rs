@@ -11,7 +11,7 @@ use rec_packet::rtp::RtpPacket;
 use rec_packet::turn::{unwrap_turn, Encapsulation};
 use rec_packet::{decode_frame, decode_transport, LinkType, Transport};
 
-use crate::call::{Call, Carriage, PtInfo, SideAudio};
+use crate::call::{static_pt, Call, Carriage, PtInfo, SideAudio};
 use crate::config::EngineConfig;
 use crate::flows::FlowRef;
 use crate::keys::{fnv1a, DecryptFailure};
@@ -182,6 +182,11 @@ impl Engine {
             }
             return;
         };
+        self.record_media(flow, Arrival { at_us, carriage }, data, is_rtcp);
+    }
+
+    /// A media packet of a known flow: the call's activity is noted and RTP is decrypted, counted and decoded.
+    fn record_media(&mut self, flow: FlowRef, arrival: Arrival, data: &[u8], is_rtcp: bool) {
         self.stats.media_matched += 1;
         let Some(call) = self.calls.get_mut(&flow.call) else {
             return;
@@ -189,8 +194,8 @@ impl Engine {
         if !call.recorded {
             return;
         }
-        call.last_activity_us = at_us;
-        call.last_media_us = call.last_media_us.max(at_us);
+        call.last_activity_us = arrival.at_us;
+        call.last_media_us = call.last_media_us.max(arrival.at_us);
         if is_rtcp {
             return;
         }
@@ -199,7 +204,7 @@ impl Engine {
         process_rtp(
             call,
             flow,
-            Arrival { at_us, carriage },
+            arrival,
             &mut self.scratch,
             &self.cfg,
             &mut self.outputs,
@@ -259,7 +264,6 @@ impl Engine {
         };
         let mut call = Call::new(handle, meta, true, self.cfg.format);
         call.standalone = true;
-        call.started_reported = true;
         {
             let slot = call.slot(0);
             let sm = &mut slot.sides[0];
@@ -268,7 +272,7 @@ impl Engine {
                 None => sm.plain = true,
             }
             for pt in [0u8, 8, 9, 13] {
-                if let Some(info) = crate_static(pt) {
+                if let Some(info) = static_pt(pt) {
                     sm.pts.push(info);
                 }
             }
@@ -287,41 +291,10 @@ impl Engine {
         });
         self.by_call_id.insert(call_id, handle);
         self.calls.insert(handle, call);
-        self.stats.media_matched += 1;
-        let call = self.calls.get_mut(&handle).expect("just inserted");
-        call.last_activity_us = at_us;
-        call.last_media_us = call.last_media_us.max(at_us);
-        self.scratch.clear();
-        self.scratch.extend_from_slice(data);
-        process_rtp(
-            call,
-            flow,
-            Arrival { at_us, carriage },
-            &mut self.scratch,
-            &self.cfg,
-            &mut self.outputs,
-            &mut self.stats.decrypt_failures,
-        );
+        self.record_media(flow, Arrival { at_us, carriage }, data, false);
     }
 }
 
-fn crate_static(pt: u8) -> Option<PtInfo> {
-    let (name, clock) = match pt {
-        0 => ("PCMU", 8000),
-        8 => ("PCMA", 8000),
-        9 => ("G722", 8000),
-        13 => ("CN", 8000),
-        _ => return None,
-    };
-    Some(PtInfo {
-        pt,
-        name: name.into(),
-        clock,
-        channels: 1,
-    })
-}
-
-/// Decrypts (in `buf`), counts and decodes one RTP packet of `call`.
 /// When and how a packet reached the capture.
 #[derive(Debug, Clone, Copy)]
 struct Arrival {
@@ -329,6 +302,7 @@ struct Arrival {
     carriage: Carriage,
 }
 
+/// Decrypts (in `buf`), counts and decodes one RTP packet of `call`.
 fn process_rtp(
     call: &mut Call,
     flow: FlowRef,

@@ -178,14 +178,7 @@ fn read_capture(path: &Path, out: &mut Vec<Sip>) -> Result<(), String> {
 
 fn read_input(path: &Path, out: &mut Vec<Sip>) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    const MAGICS: [[u8; 4]; 5] = [
-        [0xd4, 0xc3, 0xb2, 0xa1],
-        [0xa1, 0xb2, 0xc3, 0xd4],
-        [0x4d, 0x3c, 0xb2, 0xa1],
-        [0xa1, 0xb2, 0x3c, 0x4d],
-        [0x0a, 0x0d, 0x0d, 0x0a],
-    ];
-    if bytes.len() >= 4 && MAGICS.iter().any(|m| bytes[..4] == *m) {
+    if crate::replay::is_capture(&bytes) {
         return read_capture(path, out);
     }
     let before = out.len();

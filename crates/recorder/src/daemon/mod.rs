@@ -99,15 +99,23 @@ fn now_us() -> i64 {
         .unwrap_or(0)
 }
 
-pub(crate) fn engine_config(cfg: &Config) -> Result<EngineConfig, String> {
-    let format = match cfg.recording.format.to_ascii_lowercase().as_str() {
-        "wav" => AudioFormat::Wav,
-        "opus" => AudioFormat::Opus,
-        other => {
-            return Err(format!(
-                "configuration: [recording] format = {other:?} is not \"wav\" or \"opus\""
-            ))
-        }
+/// The engine settings of `[recording]` and `[policy]`; `format` overrides `[recording] format` (which is only
+/// checked when it is used).
+pub(crate) fn engine_config(
+    cfg: &Config,
+    format: Option<AudioFormat>,
+) -> Result<EngineConfig, String> {
+    let format = match format {
+        Some(f) => f,
+        None => match cfg.recording.format.to_ascii_lowercase().as_str() {
+            "wav" => AudioFormat::Wav,
+            "opus" => AudioFormat::Opus,
+            other => {
+                return Err(format!(
+                    "configuration: [recording] format = {other:?} is not \"wav\" or \"opus\""
+                ))
+            }
+        },
     };
     Ok(EngineConfig {
         format,
@@ -142,7 +150,7 @@ pub fn run(args: Args) -> ExitCode {
 
 fn run_inner(args: Args) -> Result<(), String> {
     let cfg = Config::load(args.config.as_deref())?;
-    let ecfg = engine_config(&cfg)?;
+    let ecfg = engine_config(&cfg, None)?;
     let ext = ecfg.format.extension();
     let root = PathBuf::from(&cfg.recording.out);
     std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
@@ -397,11 +405,11 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
         metrics,
     } = links;
     let mut next_tick = Instant::now() + Duration::from_millis(100);
-    loop {
-        let wait = next_tick.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(wait) {
-            Ok(EngineMsg::Frames(mut b)) => {
-                stats.engine_queue.fetch_sub(1, Ordering::Relaxed);
+    // one message: frames (each handed to the engine, the emptied batch recycled) or a SIP message (journaled)
+    let mut handle = |engine: &mut Engine, msg: EngineMsg| {
+        stats.engine_queue.fetch_sub(1, Ordering::Relaxed);
+        match msg {
+            EngineMsg::Frames(mut b) => {
                 if let Some(link) = b.link {
                     for (at, r) in &b.frames {
                         engine.handle_input(Input::Packet {
@@ -409,23 +417,28 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
                             link,
                             frame: &b.data[r.clone()],
                         });
-                        drain(&mut engine, &to_store, &stats);
+                        drain(engine, &to_store, &stats);
                     }
                 }
                 b.frames.clear();
                 b.data.clear();
                 let _ = recycle.try_send(b);
             }
-            Ok(EngineMsg::Sip(m)) => {
-                stats.engine_queue.fetch_sub(1, Ordering::Relaxed);
+            EngineMsg::Sip(m) => {
                 journal.write(m.at_us, m.meta.src, m.meta.dst, &m.bytes);
                 engine.handle_input(Input::Sip {
                     at_us: m.at_us,
                     meta: m.meta,
                     bytes: &m.bytes,
                 });
-                drain(&mut engine, &to_store, &stats);
+                drain(engine, &to_store, &stats);
             }
+        }
+    };
+    loop {
+        let wait = next_tick.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(msg) => handle(&mut engine, msg),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
@@ -437,18 +450,7 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
             if stop.load(Ordering::Relaxed) {
                 // the capture has stopped: what is queued is handled, then every call ends
                 while let Ok(msg) = rx.try_recv() {
-                    if let EngineMsg::Frames(b) = msg {
-                        if let Some(link) = b.link {
-                            for (at, r) in &b.frames {
-                                engine.handle_input(Input::Packet {
-                                    at_us: *at,
-                                    link,
-                                    frame: &b.data[r.clone()],
-                                });
-                            }
-                        }
-                    }
-                    drain(&mut engine, &to_store, &stats);
+                    handle(&mut engine, msg);
                 }
                 break;
             }

@@ -44,6 +44,18 @@ pub enum FileKind {
     TraceLog,
 }
 
+/// Whether `head` starts like a pcap (either byte order, µs or ns) or pcapng file.
+pub fn is_capture(head: &[u8]) -> bool {
+    const MAGICS: [[u8; 4]; 5] = [
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+    ];
+    head.len() >= 4 && MAGICS.iter().any(|m| head[..4] == *m)
+}
+
 /// What a file is, or why it cannot be read.
 pub fn sniff(path: &Path) -> Result<FileKind, String> {
     use std::io::Read;
@@ -54,14 +66,7 @@ pub fn sniff(path: &Path) -> Result<FileKind, String> {
         .read(&mut head)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let head = &head[..n];
-    const MAGICS: [[u8; 4]; 5] = [
-        [0xd4, 0xc3, 0xb2, 0xa1],
-        [0xa1, 0xb2, 0xc3, 0xd4],
-        [0x4d, 0x3c, 0xb2, 0xa1],
-        [0xa1, 0xb2, 0x3c, 0x4d],
-        [0x0a, 0x0d, 0x0d, 0x0a],
-    ];
-    if head.len() >= 4 && MAGICS.iter().any(|m| head[..4] == *m) {
+    if is_capture(head) {
         return Ok(FileKind::Capture);
     }
     if head.windows(14).any(|w| w == b"$$begin_record") {

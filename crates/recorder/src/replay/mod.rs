@@ -14,13 +14,15 @@ use std::process::ExitCode;
 
 use clap::ValueEnum;
 use rec_engine::{
-    AudioFormat, CallReport, CallStatus, Engine, EngineConfig, Input, Output, SipMeta,
+    AudioFormat, CallReport, CallStatus, CaptureTimers, Engine, EngineConfig, Input, Output,
+    SipMeta,
 };
 
 use crate::config::Config;
 use crate::store::Store;
 use input::{Item, Merged};
 
+pub use input::is_capture;
 pub use keyspec::parse_key_spec;
 
 /// Output container.
@@ -64,41 +66,20 @@ pub struct Args {
     pub config: Option<PathBuf>,
 }
 
-/// How often the engine's timers run, in capture time.
-const TICK_US: i64 = 100_000;
-/// A capture-time jump larger than this runs the timers once instead of tick by tick.
-const MAX_TICK_GAP_US: i64 = 10_000_000;
-
 fn engine_config(args: &Args, cfg: &Config) -> Result<EngineConfig, String> {
-    let format = match args.format {
-        Some(FormatArg::Wav) => AudioFormat::Wav,
-        Some(FormatArg::Opus) => AudioFormat::Opus,
-        None => match cfg.recording.format.to_ascii_lowercase().as_str() {
-            "wav" => AudioFormat::Wav,
-            "opus" => AudioFormat::Opus,
-            other => {
-                return Err(format!(
-                    "configuration: [recording] format = {other:?} is not \"wav\" or \"opus\""
-                ))
-            }
-        },
-    };
+    let format = args.format.map(|f| match f {
+        FormatArg::Wav => AudioFormat::Wav,
+        FormatArg::Opus => AudioFormat::Opus,
+    });
     let mut manual_keys = Vec::new();
     for k in &args.key {
         manual_keys.push(parse_key_spec(k)?);
     }
-    Ok(EngineConfig {
-        format,
-        mono: args.mono || cfg.recording.mono,
-        sample_rate: (cfg.recording.sample_rate != 0).then_some(cfg.recording.sample_rate),
-        policy: cfg.policy.clone(),
-        media_timeout_us: cfg.recording.media_timeout_s.saturating_mul(1_000_000) as i64,
-        setup_timeout_us: cfg.recording.setup_timeout_s.saturating_mul(1_000_000) as i64,
-        flush_interval_us: cfg.recording.flush_interval_ms.saturating_mul(1000) as i64,
-        manual_keys,
-        record_unmatched_rtp: args.unmatched_rtp,
-        ..EngineConfig::default()
-    })
+    let mut ecfg = crate::daemon::engine_config(cfg, format)?;
+    ecfg.mono |= args.mono;
+    ecfg.manual_keys = manual_keys;
+    ecfg.record_unmatched_rtp = args.unmatched_rtp;
+    Ok(ecfg)
 }
 
 /// One call of the report, as printed with `--json`.
@@ -196,7 +177,7 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
     });
 
     let mut reports: Vec<(CallReport, Option<String>)> = Vec::new();
-    let mut next_tick = i64::MIN;
+    let mut timers = CaptureTimers::new();
     let mut last_at = 0i64;
     let mut items = 0u64;
     loop {
@@ -204,21 +185,7 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
             let at = match item {
                 Item::Frame { at_us, .. } | Item::Sip { at_us, .. } => at_us,
             };
-            if next_tick == i64::MIN
-                || at - next_tick > MAX_TICK_GAP_US
-                || at < next_tick - MAX_TICK_GAP_US
-            {
-                // first item, or a jump in capture time (merged files from different days, clock steps):
-                // one timer run at the new time instead of one per tick in between
-                if next_tick != i64::MIN {
-                    engine.handle_input(Input::Timeout { at_us: at });
-                }
-                next_tick = at + TICK_US;
-            }
-            while at >= next_tick {
-                engine.handle_input(Input::Timeout { at_us: next_tick });
-                next_tick += TICK_US;
-            }
+            timers.before(&mut engine, at);
             match item {
                 Item::Frame { at_us, link, data } => engine.handle_input(Input::Packet {
                     at_us,
