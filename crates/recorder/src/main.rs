@@ -14,11 +14,11 @@ mod store;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Passive call recorder for Lync / Skype for Business networks.
 #[derive(Debug, Parser)]
-#[command(name = "recorder", version, about, long_about = None)]
+#[command(name = "recorder", version, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -69,6 +69,18 @@ enum Command {
     /// was not acknowledged after a reconnect. Exit code 0: every message acknowledged and every reply received;
     /// 1: some were not; 2: unusable input, certificates or connection.
     Mirror(mirror_cmd::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on standard output.
+    ///
+    /// For bash: `recorder completions bash > /etc/bash_completion.d/recorder`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of `recorder` and its subcommands on standard output.
+    ///
+    /// `recorder man > /usr/local/share/man/man1/recorder.1`, then `man recorder`.
+    Man,
 }
 
 fn main() -> ExitCode {
@@ -79,5 +91,44 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Run(args) => daemon::run(args),
         Command::Mirror(args) => mirror_cmd::run(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "recorder",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Man => man_page(),
+    }
+}
+
+/// The manual page: the top-level page followed by one section per subcommand, all generated from the same
+/// clap definitions as `--help`, so the two never disagree.
+fn man_page() -> ExitCode {
+    let cmd = Cli::command();
+    let mut out = Vec::new();
+    let mut render = || -> std::io::Result<()> {
+        clap_mangen::Man::new(cmd.clone()).render(&mut out)?;
+        for sub in cmd.get_subcommands() {
+            let name = sub.get_name();
+            if name == "help" {
+                continue;
+            }
+            out.extend_from_slice(format!(".SH \"RECORDER {}\"\n", name.to_uppercase()).as_bytes());
+            let man = clap_mangen::Man::new(sub.clone().bin_name(format!("recorder {name}")));
+            man.render_synopsis_section(&mut out)?;
+            man.render_description_section(&mut out)?;
+            man.render_options_section(&mut out)?;
+        }
+        Ok(())
+    };
+    match render().and_then(|()| std::io::Write::write_all(&mut std::io::stdout(), &out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("recorder man: cannot write the manual page: {e}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -17,9 +17,13 @@ pub const DEFAULT_CATALOG: &str = "recordings/catalog.sqlite";
 /// The options of `recorder query`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The catalog file [default: ./recordings/catalog.sqlite].
+    /// The catalog file [default: `catalog.sqlite` in `[recording] out` of --config, else
+    /// ./recordings/catalog.sqlite].
     #[arg(long, value_name = "PATH")]
     pub catalog: Option<PathBuf>,
+    /// Configuration file whose `[recording] out` holds the catalog (the one `recorder run` uses).
+    #[arg(long, value_name = "FILE", conflicts_with = "catalog")]
+    pub config: Option<PathBuf>,
     /// Calls with exactly this SIP Call-ID.
     #[arg(long, value_name = "ID")]
     pub call_id: Option<String>,
@@ -69,10 +73,14 @@ fn query(args: &Args) -> Result<(), String> {
             ));
         }
     }
-    let path = args
-        .catalog
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_CATALOG));
+    let path = match (&args.catalog, &args.config) {
+        (Some(p), _) => p.clone(),
+        (None, Some(cfg)) => {
+            let cfg = crate::config::Config::load(Some(cfg))?;
+            Path::new(&cfg.recording.out).join("catalog.sqlite")
+        }
+        (None, None) => PathBuf::from(DEFAULT_CATALOG),
+    };
     let catalog = open(&path)?;
     let calls = catalog
         .query(&Query {

@@ -335,3 +335,30 @@ fn table_escapes_control_characters_from_the_network() {
     let calls = json(&["query", "--catalog", path.to_str().unwrap(), "--json"]);
     assert_eq!(calls[0]["call_id"], "evil\u{1b}[2J\nfake line");
 }
+
+#[test]
+fn config_names_the_catalog_the_service_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("srv-recordings");
+    std::fs::create_dir_all(&out).unwrap();
+    build_catalog(&out.join("catalog.sqlite"));
+    let cfg = dir.path().join("recorder.toml");
+    std::fs::write(&cfg, format!("[recording]\nout = \"{}\"\n", out.display())).unwrap();
+    let calls = json(&[
+        "query",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--json",
+        "--call-id",
+        "call-a@fe1",
+    ]);
+    assert_eq!(call_ids(&calls), ["call-a@fe1"]);
+    // a configuration whose directory holds no catalog is an unusable catalog, not an empty answer
+    std::fs::write(&cfg, "[recording]\nout = \"/nonexistent/recordings\"\n").unwrap();
+    let o = recorder(&["query", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/recordings/catalog.sqlite"));
+    // both at once is ambiguous
+    let o = recorder(&["query", "--config", "x", "--catalog", "y"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -58,8 +58,19 @@ pub fn open(
         timeout_ms: 50,
         ..LiveOptions::default()
     };
-    let mut cap =
-        LiveCapture::open(interface, opts).map_err(|e| format!("capture on {interface}: {e}"))?;
+    let mut cap = LiveCapture::open(interface, opts).map_err(|e| {
+        let text = e.to_string();
+        let lower = text.to_ascii_lowercase();
+        if lower.contains("permission") || lower.contains("not permitted") {
+            format!(
+                "capture on {interface}: {text}: capturing needs root or the CAP_NET_RAW capability \
+                 (`setcap cap_net_raw+ep $(command -v recorder)`, or AmbientCapabilities=CAP_NET_RAW in the \
+                 systemd unit, as docs/recorder.service does)"
+            )
+        } else {
+            format!("capture on {interface}: {text}")
+        }
+    })?;
     if !filter.trim().is_empty() {
         cap.set_filter(filter)
             .map_err(|e| format!("capture filter {filter:?}: {e}"))?;

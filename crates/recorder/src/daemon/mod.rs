@@ -12,6 +12,7 @@
 
 mod capture;
 pub mod journal;
+mod systemd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,7 +73,12 @@ pub struct DaemonStats {
     pub engine_queue: AtomicI64,
     /// Items waiting for the store thread.
     pub store_queue: AtomicI64,
+    /// Wall-clock time (unix µs) of the engine thread's last timer tick: the watchdog's proof of life.
+    pub engine_tick_us: AtomicI64,
 }
+
+/// The engine thread ticks every 100 ms; one that has not ticked for this long is wedged.
+const ENGINE_STALL_US: i64 = 10_000_000;
 
 /// The relay-forcing rewriter as the mirror uses it, timing each rewrite into the metrics.
 struct TimedRewriter {
@@ -137,11 +143,13 @@ pub fn run(args: Args) -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // colours only for a person at a terminal: journald and log files get plain text
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     match run_inner(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("recorder run: {e}");
+            // once, on stderr (the log goes there too): a fatal error is not repeated by the log
             eprintln!("recorder run: {e}");
             ExitCode::from(2)
         }
@@ -341,8 +349,20 @@ fn run_inner(args: Args) -> Result<(), String> {
     };
     let sip_sender = to_engine;
     let mut last_report = Instant::now();
+    stats.engine_tick_us.store(now_us(), Ordering::Relaxed);
+    let mut notifier = systemd::Notifier::from_env();
+    if let Some(n) = &notifier {
+        n.notify("READY=1\nSTATUS=recording");
+        if let Some(p) = n.watchdog() {
+            tracing::info!(period_ms = p.as_millis() as u64, "systemd watchdog enabled");
+        }
+    }
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
+        if let Some(n) = &mut notifier {
+            let since_tick = now_us() - stats.engine_tick_us.load(Ordering::Relaxed);
+            n.pet_watchdog(since_tick < ENGINE_STALL_US);
+        }
         publish_capture(&metrics, &cap_stats, &stats, &mirror_stats);
         if last_report.elapsed() >= Duration::from_secs(60) {
             last_report = Instant::now();
@@ -350,6 +370,9 @@ fn run_inner(args: Args) -> Result<(), String> {
         }
     }
     tracing::info!("stopping: finalising open calls");
+    if let Some(n) = &notifier {
+        n.notify("STOPPING=1\nSTATUS=finalising open calls");
+    }
     if let Some(m) = mirror {
         m.shutdown();
     }
@@ -444,7 +467,9 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
         }
         if Instant::now() >= next_tick {
             next_tick += Duration::from_millis(100);
-            engine.handle_input(Input::Timeout { at_us: now_us() });
+            let now = now_us();
+            stats.engine_tick_us.store(now, Ordering::Relaxed);
+            engine.handle_input(Input::Timeout { at_us: now });
             drain(&mut engine, &to_store, &stats);
             publish_engine(&metrics, &engine);
             if stop.load(Ordering::Relaxed) {
