@@ -4,9 +4,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use rec_admin::view::CallView;
 use rec_catalog::time::{format_rfc3339, parse_time};
 use rec_catalog::{CallRecord, Catalog, Query};
-use serde::Serialize;
 
 /// Exit code for a missing or unreadable catalog or bad arguments.
 const UNUSABLE: u8 = 2;
@@ -93,7 +93,7 @@ fn query(args: &Args) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut out = std::io::stdout().lock();
     let written = if args.json {
-        let views: Vec<JsonCall<'_>> = calls.iter().map(JsonCall::new).collect();
+        let views: Vec<CallView<'_>> = calls.iter().map(CallView::new).collect();
         serde_json::to_writer_pretty(&mut out, &views)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
@@ -115,29 +115,6 @@ fn open(path: &Path) -> Result<Catalog, String> {
         ));
     }
     Catalog::open_read_only(path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// One call as `--json` prints it: every catalog field plus the contract's derived fields.
-#[derive(Serialize)]
-struct JsonCall<'a> {
-    #[serde(flatten)]
-    call: &'a CallRecord,
-    started_at: String,
-    answered_at: Option<String>,
-    ended_at: Option<String>,
-    duration_s: Option<f64>,
-}
-
-impl<'a> JsonCall<'a> {
-    fn new(call: &'a CallRecord) -> JsonCall<'a> {
-        JsonCall {
-            call,
-            started_at: format_rfc3339(call.started_at_us),
-            answered_at: call.answered_at_us.map(format_rfc3339),
-            ended_at: call.ended_at_us.map(format_rfc3339),
-            duration_s: duration_s(call),
-        }
-    }
 }
 
 fn duration_s(call: &CallRecord) -> Option<f64> {

@@ -33,6 +33,10 @@ pub struct Store {
     degraded_since: Option<std::time::Instant>,
     /// Calls that got no audio file because storage was failing.
     pub calls_not_written: u64,
+    /// The catalog record of the call [`Store::ended`] completed last, as written (or as it would have been,
+    /// when the catalog could not be written): what `recorder replay --json` prints, in the shape of
+    /// `recorder query --json`.
+    pub last_ended: Option<CallRecord>,
 }
 
 fn party(p: &rec_engine::Party) -> Party {
@@ -163,6 +167,7 @@ impl Store {
             errors: Vec::new(),
             degraded_since: None,
             calls_not_written: 0,
+            last_ended: None,
         })
     }
 
@@ -317,6 +322,10 @@ impl Store {
     /// Returns the audio file's path and whether storage failed for this call (its recording is incomplete).
     pub fn ended(&mut self, call: CallHandle, report: &CallReport) -> (Option<String>, bool) {
         let Some(mut o) = self.open.remove(&call) else {
+            let mut record = CallRecord::default();
+            fill_meta(&mut record, &report.meta);
+            record.status = catalog_status(report.status);
+            self.last_ended = Some(record);
             return (None, false);
         };
         fill_meta(&mut o.record, &report.meta);
@@ -380,7 +389,9 @@ impl Store {
         if let Err(e) = r {
             self.errors.push(format!("catalog: {e}"));
         }
-        (o.record.file.clone(), o.write_failed)
+        let file = o.record.file.clone();
+        self.last_ended = Some(o.record);
+        (file, o.write_failed)
     }
 }
 

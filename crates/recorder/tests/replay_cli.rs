@@ -148,7 +148,7 @@ fn generated_edge_call_lands_in_a_day_directory_and_the_catalog() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let report: Value = serde_json::from_slice(&o.stdout).expect("--json prints JSON");
     let call = &report[0];
-    assert_eq!(call["meta"]["call_id"], gen[0].call_id.as_str());
+    assert_eq!(call["call_id"], gen[0].call_id.as_str());
     assert_eq!(call["status"], "complete");
     let file = PathBuf::from(call["file"].as_str().expect("file path"));
     assert!(file.exists(), "{file:?}");
@@ -187,6 +187,22 @@ fn generated_edge_call_lands_in_a_day_directory_and_the_catalog() {
     assert_eq!(rows[0]["file"], file.to_str().unwrap());
     assert_eq!(rows[0]["channels"], 2);
     assert_eq!(rows[0]["sample_rate"], 8000);
+    // replay --json and query --json describe the call with one shape: every field query prints, replay
+    // prints with the same value (replay adds only what the catalog does not keep: notes, audio_s)
+    let (q_call, r_call) = (rows[0].as_object().unwrap(), call.as_object().unwrap());
+    for (key, value) in q_call {
+        assert_eq!(
+            r_call.get(key),
+            Some(value),
+            "replay --json differs on {key}"
+        );
+    }
+    for key in r_call.keys() {
+        assert!(
+            q_call.contains_key(key) || ["notes", "audio_s"].contains(&key.as_str()),
+            "replay --json has {key}, query --json does not"
+        );
+    }
     let streams = rows[0]["streams"].as_array().unwrap();
     assert_eq!(streams.len(), 2);
     for s in streams {
@@ -371,7 +387,7 @@ fn trace_log_signaling_is_read() {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|c| c["meta"]["call_id"].as_str())
+        .filter_map(|c| c["call_id"].as_str())
         .collect();
     assert!(
         !ids.is_empty(),

@@ -21,6 +21,7 @@ use rec_engine::{
 use crate::config::Config;
 use crate::store::Store;
 use input::{Item, Merged};
+use rec_admin::view::CallView;
 
 pub use input::is_capture;
 pub use keyspec::parse_key_spec;
@@ -82,13 +83,20 @@ fn engine_config(args: &Args, cfg: &Config) -> Result<EngineConfig, String> {
     Ok(ecfg)
 }
 
-/// One call of the report, as printed with `--json`.
+/// One call of the report, as printed with `--json`: the call's catalog record in the shape of
+/// `recorder query --json` (the admin API's [`CallView`]), plus what only the replay knows.
 #[derive(Debug, serde::Serialize)]
 struct ReportEntry<'a> {
-    file: Option<String>,
     #[serde(flatten)]
-    report: &'a CallReport,
+    call: CallView<'a>,
+    /// Why the status is what it is (what is missing and why).
+    notes: &'a [String],
+    /// Seconds of audio written.
+    audio_s: f64,
 }
+
+/// One replayed call: the engine's report, the audio file, and the catalog record the store wrote.
+type Replayed = (CallReport, Option<String>, rec_catalog::CallRecord);
 
 fn fmt_time(us: i64) -> String {
     rec_catalog::time::format_rfc3339(us)
@@ -176,7 +184,7 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
         b
     });
 
-    let mut reports: Vec<(CallReport, Option<String>)> = Vec::new();
+    let mut reports: Vec<Replayed> = Vec::new();
     let mut timers = CaptureTimers::new();
     let mut last_at = 0i64;
     let mut items = 0u64;
@@ -228,7 +236,7 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
     if items == 0 {
         return Err("the inputs hold no packet or record".into());
     }
-    for (r, f) in &reports {
+    for (r, f, _) in &reports {
         print_call(r, f.as_deref());
     }
     eprintln!(
@@ -244,9 +252,10 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
     if args.json {
         let entries: Vec<ReportEntry<'_>> = reports
             .iter()
-            .map(|(r, f)| ReportEntry {
-                file: f.clone(),
-                report: r,
+            .map(|(r, _, record)| ReportEntry {
+                call: CallView::new(record),
+                notes: &r.notes,
+                audio_s: r.audio_ms as f64 / 1000.0,
             })
             .collect();
         println!(
@@ -254,7 +263,7 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
             serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?
         );
     }
-    let incomplete = reports.iter().any(|(r, _)| {
+    let incomplete = reports.iter().any(|(r, _, _)| {
         matches!(
             r.status,
             CallStatus::Partial
@@ -270,7 +279,7 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
     })
 }
 
-fn drain(engine: &mut Engine, store: &mut Store, reports: &mut Vec<(CallReport, Option<String>)>) {
+fn drain(engine: &mut Engine, store: &mut Store, reports: &mut Vec<Replayed>) {
     while let Some(out) = engine.poll_output() {
         match out {
             Output::CallStarted { call, meta } => store.started(call, &meta),
@@ -286,7 +295,11 @@ fn drain(engine: &mut Engine, store: &mut Store, reports: &mut Vec<(CallReport, 
                         "storage failed (see the errors above): the recording is incomplete or missing".into(),
                     );
                 }
-                reports.push((report, file));
+                let mut record = store.last_ended.take().unwrap_or_default();
+                if storage_failed {
+                    record.status = rec_catalog::CallStatus::Partial;
+                }
+                reports.push((report, file, record));
             }
         }
     }
