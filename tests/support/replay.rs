@@ -114,7 +114,8 @@ pub fn wav_engine() -> EngineConfig {
     }
 }
 
-/// Parses a canonical 44-byte-header PCM16 WAV into `(rate, per-channel samples)`.
+/// Parses a canonical 44-byte-header PCM16 WAV (samples, then possibly the call's `LIST`/`INFO` tags) into
+/// `(rate, per-channel samples)`.
 pub fn parse_wav(bytes: &[u8]) -> (u32, Vec<Vec<i16>>) {
     assert!(
         bytes.len() >= 44 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WAVE",
@@ -123,13 +124,19 @@ pub fn parse_wav(bytes: &[u8]) -> (u32, Vec<Vec<i16>>) {
     let channels = u16::from_le_bytes([bytes[22], bytes[23]]) as usize;
     let rate = u32::from_le_bytes([bytes[24], bytes[25], bytes[26], bytes[27]]);
     let data_len = u32::from_le_bytes([bytes[40], bytes[41], bytes[42], bytes[43]]) as usize;
+    let riff_len = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
     assert_eq!(
-        data_len,
-        bytes.len() - 44,
-        "WAV data size in the header matches the file"
+        riff_len,
+        bytes.len() - 8,
+        "WAV RIFF size in the header matches the file"
+    );
+    let tail = &bytes[44 + data_len..];
+    assert!(
+        tail.is_empty() || &tail[..4] == b"LIST",
+        "WAV data size in the header matches the file (only the tags may follow the samples)"
     );
     let mut chans = vec![Vec::new(); channels];
-    for (i, s) in bytes[44..].chunks_exact(2).enumerate() {
+    for (i, s) in bytes[44..44 + data_len].chunks_exact(2).enumerate() {
         chans[i % channels].push(i16::from_le_bytes([s[0], s[1]]));
     }
     (rate, chans)

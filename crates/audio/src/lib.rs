@@ -11,6 +11,7 @@ pub mod ogg_opus;
 pub mod red;
 pub mod resample;
 pub mod sink;
+pub mod tags;
 pub mod timeline;
 pub mod wav;
 
@@ -22,5 +23,6 @@ pub use ogg_opus::{OggOpusSink, OpusSettings};
 pub use red::{parse_red, Red, RedBlock, RedError};
 pub use resample::Resampler;
 pub use sink::AudioSink;
+pub use tags::{rfc3339_seconds, RecordingTags};
 pub use timeline::{RtpIn, Timeline, TimelineConfig, TimelineOutput, TimelineStats};
 pub use wav::WavSink;

@@ -117,6 +117,8 @@ pub struct OggOpusSink {
     headers_written: bool,
     finished: bool,
     encode_errors: u64,
+    /// Vorbis comments for `OpusTags` (taken until the headers are written).
+    comments: Vec<String>,
 }
 
 impl std::fmt::Debug for OggOpusSink {
@@ -202,6 +204,7 @@ impl OggOpusSink {
             headers_written: false,
             finished: false,
             encode_errors: 0,
+            comments: Vec::new(),
         })
     }
 
@@ -227,13 +230,18 @@ impl OggOpusSink {
         h
     }
 
-    fn opus_tags() -> Vec<u8> {
+    /// The `OpusTags` comment header (RFC 7845 §5.2) with the vendor string and the call's comments.
+    fn opus_tags(&self) -> Vec<u8> {
         let vendor = concat!("rec-audio ", env!("CARGO_PKG_VERSION"), " (libopus)");
         let mut t = Vec::with_capacity(8 + 4 + vendor.len() + 4);
         t.extend_from_slice(b"OpusTags");
         t.extend_from_slice(&(vendor.len() as u32).to_le_bytes());
         t.extend_from_slice(vendor.as_bytes());
-        t.extend_from_slice(&0u32.to_le_bytes());
+        t.extend_from_slice(&(self.comments.len() as u32).to_le_bytes());
+        for c in &self.comments {
+            t.extend_from_slice(&(c.len() as u32).to_le_bytes());
+            t.extend_from_slice(c.as_bytes());
+        }
         t
     }
 
@@ -254,7 +262,7 @@ impl OggOpusSink {
             .writer
             .write_packet(head, self.serial, PacketWriteEndInfo::EndPage, 0);
         let _ = self.writer.write_packet(
-            Self::opus_tags(),
+            self.opus_tags(),
             self.serial,
             PacketWriteEndInfo::EndPage,
             0,
@@ -322,6 +330,11 @@ impl AudioSink for OggOpusSink {
     }
     fn header_patch(&self) -> Option<(u64, Vec<u8>)> {
         None
+    }
+    fn set_tags(&mut self, tags: &crate::RecordingTags) {
+        if !self.headers_written {
+            self.comments = tags.vorbis_comments();
+        }
     }
     /// Pads the last frame with silence, encodes until the encoder's lookahead is flushed, and appends the final
     /// page (EOS) whose granule position trims the padding.

@@ -14,4 +14,10 @@ pub trait AudioSink: Send {
     fn header_patch(&self) -> Option<(u64, Vec<u8>)>;
     /// Flushes buffered samples and appends the end of the stream (last Ogg page with EOS) to `out`.
     fn finish(&mut self, out: &mut Vec<u8>);
+    /// The call metadata to write into the file. Formats whose tags come first (Ogg Opus) take what they
+    /// were given before the first [`write`](Self::write); WAV writes its tags after the samples at
+    /// [`finish`](Self::finish), so it takes the latest ones.
+    fn set_tags(&mut self, tags: &crate::RecordingTags) {
+        let _ = tags;
+    }
 }

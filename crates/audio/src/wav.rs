@@ -21,6 +21,10 @@ pub struct WavSink {
     header_written: bool,
     data_bytes: u64,
     dropped_samples: u64,
+    /// The `LIST`/`INFO` chunk to append after the samples at [`AudioSink::finish`].
+    tags: Option<Vec<u8>>,
+    /// Bytes of chunks written after the data chunk (the tags, once finished).
+    trailer_bytes: u32,
 }
 
 impl WavSink {
@@ -32,6 +36,8 @@ impl WavSink {
             header_written: false,
             data_bytes: 0,
             dropped_samples: 0,
+            tags: None,
+            trailer_bytes: 0,
         }
     }
 
@@ -42,7 +48,7 @@ impl WavSink {
         let byte_rate = self.rate.saturating_mul(u32::from(block_align));
         let mut h = [0u8; WAV_HEADER_LEN];
         h[0..4].copy_from_slice(b"RIFF");
-        h[4..8].copy_from_slice(&(36 + data).to_le_bytes());
+        h[4..8].copy_from_slice(&(36 + data).saturating_add(self.trailer_bytes).to_le_bytes());
         h[8..12].copy_from_slice(b"WAVE");
         h[12..16].copy_from_slice(b"fmt ");
         h[16..20].copy_from_slice(&16u32.to_le_bytes());
@@ -102,8 +108,23 @@ impl AudioSink for WavSink {
     fn header_patch(&self) -> Option<(u64, Vec<u8>)> {
         Some((0, self.header().to_vec()))
     }
-    /// WAV has no trailer: only makes sure the header exists (an empty recording is still a valid file).
+    /// Makes sure the header exists (an empty recording is still a valid file) and appends the tags, if any,
+    /// as a `LIST`/`INFO` chunk after the samples (so the 44-byte header, patched while the call runs, keeps
+    /// its layout); the RIFF size then counts it.
     fn finish(&mut self, out: &mut Vec<u8>) {
         self.ensure_header(out);
+        if let Some(list) = self.tags.take() {
+            // the data chunk holds whole 16-bit samples: always even, no pad byte needed before the next chunk
+            let room = u64::from(u32::MAX) - 36 - self.data_bytes.min(MAX_DATA);
+            if (list.len() as u64) <= room {
+                self.trailer_bytes = list.len() as u32;
+                out.extend_from_slice(&list);
+            }
+        }
+    }
+    fn set_tags(&mut self, tags: &crate::RecordingTags) {
+        if self.trailer_bytes == 0 {
+            self.tags = Some(tags.riff_info());
+        }
     }
 }

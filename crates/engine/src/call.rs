@@ -226,6 +226,8 @@ pub(crate) struct Call {
 
 impl Call {
     pub fn new(handle: u64, meta: CallMeta, recorded: bool, format: crate::AudioFormat) -> Self {
+        let mut recording = Recording::new(format);
+        recording.set_tags(crate::recording::recording_tags(&meta));
         Call {
             handle,
             last_activity_us: meta.started_at_us,
@@ -237,7 +239,7 @@ impl Call {
             final_failure: None,
             media: Vec::new(),
             streams: Vec::new(),
-            recording: Recording::new(format),
+            recording,
             first_media_us: None,
             dtmf: Vec::new(),
             addrs: Vec::new(),

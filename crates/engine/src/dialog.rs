@@ -152,6 +152,8 @@ impl Engine {
             }
         }
         if updated {
+            call.recording
+                .set_tags(crate::recording::recording_tags(&call.meta));
             let meta = Box::new(call.meta.clone());
             self.outputs
                 .push_back(Output::CallUpdated { call: handle, meta });

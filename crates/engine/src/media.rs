@@ -601,6 +601,9 @@ pub(crate) fn finish_call(call: &mut Call, cfg: &EngineConfig, outputs: &mut Vec
         }
     }
     collect_dtmf(call);
+    // the end time is known now: WAV writes its tags after the samples
+    call.recording
+        .set_tags(crate::recording::recording_tags(&call.meta));
     if let Some(chunk) = call.recording.finish() {
         outputs.push_back(Output::Audio {
             call: call.handle,

@@ -1,7 +1,9 @@
 //! The audio file of one call while it is being written: mixer, encoder and the bytes not yet handed out,
 //! plus the decrypted RTP of streams that cannot be decoded.
 
-use rec_audio::{AudioSink, Mixer, MixerConfig, OggOpusSink, WavSink};
+use rec_audio::{
+    rfc3339_seconds, AudioSink, Mixer, MixerConfig, OggOpusSink, RecordingTags, WavSink,
+};
 
 use crate::config::{AudioFormat, EngineConfig};
 
@@ -68,6 +70,27 @@ pub(crate) struct Recording {
     last_flush_us: i64,
     format: AudioFormat,
     failed: Option<String>,
+    /// The call's metadata for the file (handed to the encoder when it is created, and again at the end).
+    tags: RecordingTags,
+}
+
+/// A party as one line of a file's tags: `"Display" <uri>`, or the URI alone.
+fn party_line(p: &crate::Party) -> String {
+    match &p.display {
+        Some(d) if !d.is_empty() => format!("\"{d}\" <{}>", p.uri),
+        _ => p.uri.clone(),
+    }
+}
+
+/// What the recording file says about its call: Call-ID, parties, start and (once known) end.
+pub(crate) fn recording_tags(meta: &crate::CallMeta) -> RecordingTags {
+    RecordingTags {
+        call_id: meta.call_id.clone(),
+        from: party_line(&meta.from),
+        to: party_line(&meta.to),
+        started: rfc3339_seconds(meta.started_at_us),
+        ended: meta.ended_at_us.map(rfc3339_seconds),
+    }
 }
 
 impl std::fmt::Debug for Recording {
@@ -90,7 +113,16 @@ impl Recording {
             last_flush_us: i64::MIN,
             format,
             failed: None,
+            tags: RecordingTags::default(),
         }
+    }
+
+    /// The call's metadata to write into the file (see [`AudioSink::set_tags`] for when each format takes it).
+    pub fn set_tags(&mut self, tags: RecordingTags) {
+        if let Some(sink) = self.sink.as_mut() {
+            sink.set_tags(&tags);
+        }
+        self.tags = tags;
     }
 
     /// The encoder could not be created (reason), so the call has no audio file.
@@ -110,7 +142,7 @@ impl Recording {
         if self.mixer.is_none() && self.failed.is_none() {
             let mut rate = cfg.sample_rate.unwrap_or(decoder_rate).clamp(8000, 48000);
             let channels = if cfg.mono || mono { 1 } else { 2 };
-            let sink: Box<dyn AudioSink> = match cfg.format {
+            let mut sink: Box<dyn AudioSink> = match cfg.format {
                 AudioFormat::Wav => Box::new(WavSink::new(rate, channels)),
                 AudioFormat::Opus => {
                     if !OPUS_RATES.contains(&rate) {
@@ -129,6 +161,7 @@ impl Recording {
                     }
                 }
             };
+            sink.set_tags(&self.tags);
             let mut mcfg = MixerConfig::new(rate, channels);
             mcfg.playout_delay_us = MIXER_PLAYOUT_US;
             let mut mixer = Mixer::new(mcfg);

@@ -160,8 +160,15 @@ fn wav_left(path: &Path) -> Vec<i16> {
     let b = std::fs::read(path).unwrap();
     assert_eq!(&b[..4], b"RIFF");
     let data = u32::from_le_bytes(b[40..44].try_into().unwrap()) as usize;
-    assert_eq!(data, b.len() - 44, "WAV sizes describe the file");
-    b[44..]
+    let riff = u32::from_le_bytes(b[4..8].try_into().unwrap()) as usize;
+    assert_eq!(riff, b.len() - 8, "WAV sizes describe the file");
+    // after the samples: nothing, or the call's LIST/INFO tags (written when the call ended)
+    let tail = &b[44 + data..];
+    assert!(
+        tail.is_empty() || &tail[..4] == b"LIST",
+        "WAV sizes describe the file"
+    );
+    b[44..44 + data]
         .chunks_exact(4)
         .map(|c| i16::from_le_bytes([c[0], c[1]]))
         .collect()
