@@ -47,7 +47,8 @@ pub(crate) struct AppState {
     /// Canonical recordings root (symlinks resolved): audio files must be inside it.
     pub recordings_root: PathBuf,
     pub pool: Mutex<Vec<Catalog>>,
-    pub tokens: Tokens,
+    /// Replaced as a whole on reload (SIGHUP).
+    pub tokens: std::sync::RwLock<Tokens>,
     pub audit: AuditLog,
     pub metrics: Arc<Metrics>,
     pub metrics_public: bool,
@@ -181,11 +182,14 @@ async fn require_token(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let name = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| state.tokens.check_header(v.as_bytes()))
-        .map(str::to_owned);
+    let name = req.headers().get(header::AUTHORIZATION).and_then(|v| {
+        state
+            .tokens
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .check_header(v.as_bytes())
+            .map(str::to_owned)
+    });
     let Some(name) = name else {
         let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
             .into_response();

@@ -171,9 +171,36 @@ pub enum AdminError {
 /// A bound admin server, not yet serving (so the caller can learn the port before [`run`](Self::run)).
 pub struct AdminServer {
     listener: TcpListener,
-    acceptor: tokio_rustls::TlsAcceptor,
+    acceptor: Arc<std::sync::RwLock<tokio_rustls::TlsAcceptor>>,
     app: axum::Router,
     local_addr: SocketAddr,
+    state: Arc<api::AppState>,
+}
+
+/// Replaces the admin API's certificate and tokens while it runs (SIGHUP): new connections get the new
+/// certificate, every request after the reload is checked against the new tokens.
+#[derive(Clone)]
+pub struct AdminReload {
+    acceptor: Arc<std::sync::RwLock<tokio_rustls::TlsAcceptor>>,
+    state: Arc<api::AppState>,
+}
+
+impl std::fmt::Debug for AdminReload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminReload")
+    }
+}
+
+impl AdminReload {
+    /// Loads `cert`, `key` and `tokens` of `cfg`; all or nothing: on an error (which names the file or the
+    /// token, never a key or hash) the running certificate and tokens stay.
+    pub fn reload(&self, cfg: &AdminConfig) -> Result<(), AdminError> {
+        let tokens = auth::Tokens::new(&cfg.tokens).map_err(AdminError::Config)?;
+        let acceptor = tls::acceptor(&cfg.cert, &cfg.key).map_err(AdminError::Tls)?;
+        *self.acceptor.write().unwrap_or_else(|e| e.into_inner()) = acceptor;
+        *self.state.tokens.write().unwrap_or_else(|e| e.into_inner()) = tokens;
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for AdminServer {
@@ -210,7 +237,7 @@ impl AdminServer {
             catalog_path: cfg.catalog.clone(),
             recordings_root,
             pool: Mutex::new(Vec::new()),
-            tokens,
+            tokens: std::sync::RwLock::new(tokens),
             audit,
             metrics,
             metrics_public: cfg.metrics_public,
@@ -227,10 +254,19 @@ impl AdminServer {
         })?;
         Ok(AdminServer {
             listener,
-            acceptor,
-            app: api::router(state),
+            acceptor: Arc::new(std::sync::RwLock::new(acceptor)),
+            app: api::router(state.clone()),
             local_addr,
+            state,
         })
+    }
+
+    /// The handle that replaces certificate and tokens while the server runs.
+    pub fn reload_handle(&self) -> AdminReload {
+        AdminReload {
+            acceptor: self.acceptor.clone(),
+            state: self.state.clone(),
+        }
     }
 
     /// The address the server listens on (the real port when `listen` asked for port 0).
@@ -246,6 +282,7 @@ impl AdminServer {
             acceptor,
             app,
             local_addr,
+            state: _,
         } = self;
         tracing::info!(addr = %local_addr, "admin API listening (TLS)");
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -273,7 +310,7 @@ impl AdminServer {
                 tracing::warn!(%remote, "admin API connection limit reached; closing");
                 continue;
             };
-            let acceptor = acceptor.clone();
+            let acceptor = acceptor.read().unwrap_or_else(|e| e.into_inner()).clone();
             let app = app.clone();
             let builder = builder.clone();
             let watcher = graceful.watcher();

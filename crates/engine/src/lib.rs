@@ -210,6 +210,16 @@ impl Engine {
         })
     }
 
+    /// Replaces the recording policy (configuration reload): calls that start from now on are decided by
+    /// `policy`; calls already running keep the decision they got. On an error the old policy stays.
+    pub fn set_policy(&mut self, policy: &rec_rewrite::PolicyConfig) -> Result<(), RuleError> {
+        self.policy = Policy::new(policy)?;
+        let cc = policy.country_code.trim().trim_start_matches('+');
+        self.country_code = (!cc.is_empty()).then(|| cc.to_owned());
+        self.cfg.policy = policy.clone();
+        Ok(())
+    }
+
     /// Handles one input; its outputs are queued for [`Engine::poll_output`].
     pub fn handle_input(&mut self, input: Input<'_>) {
         match input {

@@ -20,7 +20,7 @@ pub use client::{ClientEvent, ClientOptions, MirrorClient, OutMessage};
 pub use config::MirrorConfig;
 pub use server::{
     channel, channel_sink, HepListeners, MirrorServer, MirroredSip, Origin, RewriteSip,
-    SharedRewriter, SipSink,
+    SharedRewriter, SipSink, TlsReload,
 };
 pub use service::MirrorService;
 pub use stats::{MirrorStats, StatsSnapshot, LATENCY_BUCKETS_US};

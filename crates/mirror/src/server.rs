@@ -206,10 +206,54 @@ pub fn channel(config: &MirrorConfig) -> (SipSink, mpsc::Receiver<MirroredSip>) 
     (channel_sink(tx), rx)
 }
 
+/// The TLS configuration new mirror connections are accepted with; replaced by [`TlsReload::reload`]
+/// (SIGHUP) while open connections keep the one they started with.
+#[derive(Clone)]
+pub struct TlsReload(Arc<std::sync::RwLock<Arc<rustls::ServerConfig>>>);
+
+impl std::fmt::Debug for TlsReload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsReload")
+    }
+}
+
+impl TlsReload {
+    /// Loads `cert`, `key`, `client_ca` and `allowed_subjects` of `config` again; on success new connections
+    /// use them, on error (named file, never its content) the running configuration stays.
+    pub fn reload(&self, config: &MirrorConfig) -> Result<(), MirrorError> {
+        let fresh = load_server_config(config)?;
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(())
+    }
+
+    fn acceptor(&self) -> TlsAcceptor {
+        TlsAcceptor::from(self.0.read().unwrap_or_else(|e| e.into_inner()).clone())
+    }
+}
+
+/// The server TLS configuration of `[mirror]`: certificate chain, key, client CA and allowed subjects.
+fn load_server_config(config: &MirrorConfig) -> Result<Arc<rustls::ServerConfig>, MirrorError> {
+    for (name, path) in [
+        ("cert", &config.cert),
+        ("key", &config.key),
+        ("client_ca", &config.client_ca),
+    ] {
+        if path.as_os_str().is_empty() {
+            return Err(MirrorError::Config(format!(
+                "[mirror] {name} is required when the mirror server is enabled"
+            )));
+        }
+    }
+    let certs = tls::load_certs(&config.cert)?;
+    let key = tls::load_key(&config.key)?;
+    let ca = tls::load_certs(&config.client_ca)?;
+    tls::server_config(certs, key, &ca, &config.allowed_subjects)
+}
+
 /// The mTLS mirror server, bound and ready to [`MirrorServer::run`].
 pub struct MirrorServer {
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    tls: TlsReload,
     handshake_timeout: Duration,
     shared: Arc<Shared>,
 }
@@ -231,27 +275,13 @@ impl MirrorServer {
         sink: SipSink,
         stats: Arc<MirrorStats>,
     ) -> Result<MirrorServer, MirrorError> {
-        for (name, path) in [
-            ("cert", &config.cert),
-            ("key", &config.key),
-            ("client_ca", &config.client_ca),
-        ] {
-            if path.as_os_str().is_empty() {
-                return Err(MirrorError::Config(format!(
-                    "[mirror] {name} is required when the mirror server is enabled"
-                )));
-            }
-        }
-        let certs = tls::load_certs(&config.cert)?;
-        let key = tls::load_key(&config.key)?;
-        let ca = tls::load_certs(&config.client_ca)?;
-        let tls = tls::server_config(certs, key, &ca, &config.allowed_subjects)?;
+        let tls = load_server_config(config)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| MirrorError::Io(format!("mirror listen {}", config.listen), e))?;
         Ok(MirrorServer {
             listener,
-            acceptor: TlsAcceptor::from(tls),
+            tls: TlsReload(Arc::new(std::sync::RwLock::new(tls))),
             handshake_timeout: Duration::from_millis(config.handshake_timeout_ms.max(1)),
             shared: Arc::new(Shared {
                 stats,
@@ -261,6 +291,11 @@ impl MirrorServer {
                 remembered_ids: config.remembered_ids,
             }),
         })
+    }
+
+    /// The handle that replaces the TLS configuration of new connections.
+    pub fn tls_reload(&self) -> TlsReload {
+        self.tls.clone()
     }
 
     /// The bound address (useful with port 0).
@@ -284,7 +319,7 @@ impl MirrorServer {
                             continue;
                         }
                     };
-                    let acceptor = self.acceptor.clone();
+                    let acceptor = self.tls.acceptor();
                     let shared = self.shared.clone();
                     let timeout = self.handshake_timeout;
                     tasks.spawn(async move {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::{
     HepListeners, MirrorConfig, MirrorError, MirrorServer, MirrorStats, SharedRewriter, SipSink,
+    TlsReload,
 };
 
 /// The running mirror (what `[mirror]` enables).
@@ -16,6 +17,8 @@ pub struct MirrorService {
     pub tls_addr: Option<SocketAddr>,
     /// UDP and TCP addresses of the plain HEP listeners, when enabled.
     pub hep_addrs: Option<(SocketAddr, SocketAddr)>,
+    /// Replaces the mTLS server's certificates for new connections (SIGHUP), when enabled.
+    pub tls_reload: Option<TlsReload>,
 }
 
 impl std::fmt::Debug for MirrorService {
@@ -43,14 +46,16 @@ impl MirrorService {
             .enable_all()
             .build()
             .map_err(|e| MirrorError::Io("mirror runtime".into(), e))?;
-        let (tls_addr, hep_addrs) = runtime.block_on(async {
+        let (tls_addr, hep_addrs, tls_reload) = runtime.block_on(async {
             let mut tls_addr = None;
+            let mut tls_reload = None;
             let mut hep_addrs = None;
             let mut server = None;
             let mut hep = None;
             if config.enabled {
                 let s = MirrorServer::bind(config, rewriter, sink.clone(), stats.clone()).await?;
                 tls_addr = Some(s.local_addr());
+                tls_reload = Some(s.tls_reload());
                 server = Some(s);
             }
             if config.hep_enabled {
@@ -64,7 +69,7 @@ impl MirrorService {
             if let Some(h) = hep {
                 tokio::spawn(h.run());
             }
-            Ok::<_, MirrorError>((tls_addr, hep_addrs))
+            Ok::<_, MirrorError>((tls_addr, hep_addrs, tls_reload))
         })?;
         if let Some(a) = tls_addr {
             tracing::info!(listen = %a, "mirror server listening");
@@ -76,6 +81,7 @@ impl MirrorService {
             runtime: Some(runtime),
             tls_addr,
             hep_addrs,
+            tls_reload,
         })
     }
 

@@ -12,6 +12,7 @@
 
 mod capture;
 pub mod journal;
+mod reload;
 mod systemd;
 
 use std::path::PathBuf;
@@ -52,6 +53,8 @@ pub struct SipIn {
 enum EngineMsg {
     Frames(FrameBatch),
     Sip(SipIn),
+    /// A reloaded recording policy (SIGHUP), for the calls that start from now on.
+    Policy(Box<rec_rewrite::PolicyConfig>),
 }
 
 /// Daemon-wide counters (exported as metrics by the admin API when it is configured).
@@ -158,6 +161,7 @@ pub fn run(args: Args) -> ExitCode {
 
 fn run_inner(args: Args) -> Result<(), String> {
     let cfg = Config::load(args.config.as_deref())?;
+    let running_cfg = cfg.clone();
     let ecfg = engine_config(&cfg, None)?;
     let ext = ecfg.format.extension();
     let root = PathBuf::from(&cfg.recording.out);
@@ -201,6 +205,10 @@ fn run_inner(args: Args) -> Result<(), String> {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .map_err(|e| format!("signal handler: {e}"))?;
     }
+    // SIGHUP reloads the configuration (it must never end the service mid-call)
+    let reload_asked = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload_asked))
+        .map_err(|e| format!("signal handler: {e}"))?;
     let stats = Arc::new(DaemonStats::default());
     let cap_stats = Arc::new(CaptureStats::default());
     let metrics = Arc::new(Metrics::new());
@@ -268,6 +276,7 @@ fn run_inner(args: Args) -> Result<(), String> {
     );
     // signaling from the Front End filters (mTLS mirror, with rewrite replies) and HEP agents
     let mirror_stats = Arc::new(rec_mirror::MirrorStats::default());
+    let mut shared_rewriter = None;
     let mirror = if cfg.mirror.enabled || cfg.mirror.hep_enabled {
         let rewriter = rec_rewrite::Rewriter::new(cfg.rewrite.clone(), &cfg.policy)
             .map_err(|e| format!("configuration [policy]: {e}"))?;
@@ -299,13 +308,11 @@ fn run_inner(args: Args) -> Result<(), String> {
             inner: rewriter,
             metrics: Arc::clone(&metrics),
         });
-        let service = rec_mirror::MirrorService::start(
-            &cfg.mirror,
-            Arc::new(std::sync::Mutex::new(timed)),
-            sink,
-            Arc::clone(&mirror_stats),
-        )
-        .map_err(|e| format!("mirror: {e}"))?;
+        let shared: rec_mirror::SharedRewriter = Arc::new(std::sync::Mutex::new(timed));
+        shared_rewriter = Some(Arc::clone(&shared));
+        let service =
+            rec_mirror::MirrorService::start(&cfg.mirror, shared, sink, Arc::clone(&mirror_stats))
+                .map_err(|e| format!("mirror: {e}"))?;
         if let Some(a) = service.tls_addr {
             tracing::info!(listen = %a, "mirror (mTLS) listening");
         }
@@ -317,6 +324,7 @@ fn run_inner(args: Args) -> Result<(), String> {
         None
     };
     // the admin API (HTTPS) with the metrics
+    let mut admin_reload = None;
     let (admin_stop, admin_thread) = if cfg.admin.enabled {
         let acfg = cfg
             .admin
@@ -332,6 +340,7 @@ fn run_inner(args: Args) -> Result<(), String> {
             .block_on(rec_admin::AdminServer::bind(acfg, Arc::clone(&metrics)))
             .map_err(|e| format!("admin API: {e}"))?;
         tracing::info!(listen = %server.local_addr(), "admin API listening");
+        admin_reload = Some(server.reload_handle());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let t = std::thread::Builder::new()
             .name("admin-main".into())
@@ -347,6 +356,15 @@ fn run_inner(args: Args) -> Result<(), String> {
     } else {
         (None, None)
     };
+    let mut reloader = reload::Reloader {
+        path: args.config.clone(),
+        running: running_cfg,
+        rewriter: shared_rewriter,
+        mirror_tls: mirror.as_ref().and_then(|m| m.tls_reload.clone()),
+        admin: admin_reload,
+        to_engine: to_engine.clone(),
+        metrics: Arc::clone(&metrics),
+    };
     let sip_sender = to_engine;
     let mut last_report = Instant::now();
     stats.engine_tick_us.store(now_us(), Ordering::Relaxed);
@@ -359,6 +377,15 @@ fn run_inner(args: Args) -> Result<(), String> {
     }
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
+        if reload_asked.swap(false, Ordering::Relaxed) {
+            if let Some(n) = &notifier {
+                n.notify("RELOADING=1");
+            }
+            reloader.reload();
+            if let Some(n) = &notifier {
+                n.notify("READY=1");
+            }
+        }
         if let Some(n) = &mut notifier {
             let since_tick = now_us() - stats.engine_tick_us.load(Ordering::Relaxed);
             n.pet_watchdog(since_tick < ENGINE_STALL_US);
@@ -383,6 +410,7 @@ fn run_inner(args: Args) -> Result<(), String> {
         let _ = t.join();
     }
     drop(sip_sender);
+    drop(reloader);
     let _ = forward.join();
     let _ = engine_thread.join();
     let _ = store_thread.join();
@@ -446,6 +474,11 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
                 b.frames.clear();
                 b.data.clear();
                 let _ = recycle.try_send(b);
+            }
+            EngineMsg::Policy(p) => {
+                if let Err(e) = engine.set_policy(&p) {
+                    tracing::error!("reloaded [policy] refused by the engine: {e}");
+                }
             }
             EngineMsg::Sip(m) => {
                 journal.write(m.at_us, m.meta.src, m.meta.dst, &m.bytes);
