@@ -10,6 +10,8 @@
 
 pub mod client;
 pub mod config;
+pub mod hep_refusals;
+pub mod homer;
 pub mod protocol;
 pub mod server;
 pub mod service;
@@ -23,7 +25,7 @@ pub use server::{
     SharedRewriter, SipSink,
 };
 pub use service::MirrorService;
-pub use stats::{MirrorStats, StatsSnapshot, LATENCY_BUCKETS_US};
+pub use stats::{MirrorStats, Refusal, StatsSnapshot, LATENCY_BUCKETS_US};
 
 /// Why the mirror could not start or a client could not connect.
 #[derive(Debug, thiserror::Error)]
