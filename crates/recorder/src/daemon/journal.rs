@@ -201,10 +201,12 @@ impl Journal {
         }
     }
 
-    /// Appends one message timed `at_us` (its own time when it has one), carried over `ip_proto` (see
-    /// [`is_stream`]; `None`: UDP).
+    /// Appends one message received at `received_us` (the recorder's clock: it names and rotates the files, so
+    /// agents with clocks apart cannot make the journal flip between days) and timed `at_us` in the file (its own
+    /// time when it has one), carried over `ip_proto` (see [`is_stream`]; `None`: UDP).
     pub fn write(
         &mut self,
+        received_us: i64,
         at_us: i64,
         src: Option<SocketAddr>,
         dst: Option<SocketAddr>,
@@ -213,18 +215,18 @@ impl Journal {
     ) {
         let rotate = match &self.file {
             None => true,
-            Some((_, size, day)) => *size >= self.max_bytes || *day != day_of(at_us),
+            Some((_, size, day)) => *size >= self.max_bytes || *day != day_of(received_us),
         };
         if rotate {
             self.file = None;
-            let t = rec_catalog::time::Civil::from_unix_us(at_us);
+            let t = rec_catalog::time::Civil::from_unix_us(received_us);
             let name = format!(
                 "signaling-{}-{:02}{:02}{:02}-{:06}.pcapng",
                 t.date_string(),
                 t.hour,
                 t.minute,
                 t.second,
-                at_us.rem_euclid(1_000_000)
+                received_us.rem_euclid(1_000_000)
             );
             let path = self.dir.join(name);
             let opened = std::fs::create_dir_all(&self.dir)
@@ -243,7 +245,7 @@ impl Journal {
                     Ok((w, h.len() as u64))
                 });
             match opened {
-                Ok((w, n)) => self.file = Some((w, n, day_of(at_us))),
+                Ok((w, n)) => self.file = Some((w, n, day_of(received_us))),
                 Err(e) => {
                     self.errors += 1;
                     tracing::error!("signaling journal {}: {e}", path.display());
@@ -315,10 +317,11 @@ mod tests {
             (1_764_000_001_000_000, None, None, vec![b'x'; 3000]),
         ];
         for (t, s, d, m) in &msgs {
-            j.write(*t, *s, *d, None, m);
+            j.write(*t, *t, *s, *d, None, m);
         }
         // a new UTC day starts a new file
         j.write(
+            1_764_086_400_000_000,
             1_764_086_400_000_000,
             None,
             None,
@@ -347,5 +350,66 @@ mod tests {
             }
         }
         assert!(cap.next_frame().unwrap().is_none());
+    }
+
+    /// SIP that came over TCP/TLS is journaled as TCP segments whose sequence numbers continue per direction,
+    /// timed by the message's own time; the file name follows the receive time.
+    #[test]
+    fn stream_transports_are_journaled_as_tcp_with_continuing_sequence_numbers() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = Journal::new(dir.path(), 1 << 20);
+        let a: SocketAddr = "192.0.2.10:5061".parse().unwrap();
+        let b: SocketAddr = "[2001:db8::2]:5061".parse().unwrap();
+        let b4: SocketAddr = "10.0.0.2:5061".parse().unwrap();
+        let m1 = b"INVITE sip:b@x SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+        let m2 = b"BYE sip:b@x SIP/2.0\r\nContent-Length: 0\r\n\r\n";
+        let recv = 1_764_000_000_000_000;
+        j.write(recv, 1_700_000_000_000_000, Some(a), Some(b4), Some(6), m1);
+        j.write(
+            recv + 1,
+            1_700_000_001_000_000,
+            Some(a),
+            Some(b4),
+            Some(22),
+            m2,
+        );
+        j.write(
+            recv + 2,
+            1_700_000_002_000_000,
+            Some(b),
+            Some(b),
+            Some(6),
+            m2,
+        );
+        drop(j);
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        assert!(
+            files[0].to_string_lossy().contains("2025-11-24"),
+            "{files:?}"
+        );
+        let mut cap = OfflineCapture::open(&files[0]).unwrap();
+        let mut segs = Vec::new();
+        while let Some(f) = cap.next_frame().unwrap() {
+            let dec = decode_frame(f.link, f.data).unwrap();
+            let Transport::Tcp(t) = dec.transport else {
+                panic!("TCP")
+            };
+            assert!(t.flags.ack && t.flags.psh && !t.flags.syn);
+            segs.push((f.at_micros, t.src, t.seq, t.payload.to_vec()));
+        }
+        assert_eq!(segs.len(), 3);
+        assert_eq!(segs[0].0, 1_700_000_000_000_000);
+        assert_eq!((segs[0].1, &segs[0].3[..]), (a, &m1[..]));
+        assert_eq!(
+            segs[1].2,
+            segs[0].2 + m1.len() as u32,
+            "the stream continues"
+        );
+        assert_eq!(segs[2].1, b);
     }
 }

@@ -443,7 +443,9 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
             }
             EngineMsg::Sip(m) => {
                 let own_time = m.sent_us.unwrap_or(m.at_us);
-                journal.write(own_time, m.meta.src, m.meta.dst, m.ip_proto, &m.bytes);
+                journal.write(
+                    m.at_us, own_time, m.meta.src, m.meta.dst, m.ip_proto, &m.bytes,
+                );
                 if let Some(h) = &homer {
                     h.send_sip(&rec_mirror::homer::SipToSend {
                         at_us: own_time,
