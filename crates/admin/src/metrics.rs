@@ -366,6 +366,55 @@ impl Label for MirrorEvent {
     }
 }
 
+/// `reason` label of `recorder_hep_refused_total`: why a plain HEP packet was refused (the same reasons as
+/// `rec_packet::hep_input::Refusal`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HepRefusal {
+    /// Not a HEP packet.
+    NotHep,
+    /// Unknown HEP version, family or header length.
+    BadVersion,
+    /// Shorter than its headers or announced length.
+    Truncated,
+    /// A HEPv3 chunk with a bad length or size.
+    BadChunk,
+    /// No SIP message in it.
+    NotSip,
+    /// Source address not in `hep_sources`.
+    SourceNotAllowed,
+    /// A compressed payload that does not decompress.
+    DecompressFailed,
+}
+
+impl Label for HepRefusal {
+    const NAME: &'static str = "reason";
+    const ALL: &'static [HepRefusal] = &[
+        HepRefusal::NotHep,
+        HepRefusal::BadVersion,
+        HepRefusal::Truncated,
+        HepRefusal::BadChunk,
+        HepRefusal::NotSip,
+        HepRefusal::SourceNotAllowed,
+        HepRefusal::DecompressFailed,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn value(self) -> &'static str {
+        match self {
+            HepRefusal::NotHep => "not_hep",
+            HepRefusal::BadVersion => "bad_version",
+            HepRefusal::Truncated => "truncated",
+            HepRefusal::BadChunk => "bad_chunk",
+            HepRefusal::NotSip => "not_sip",
+            HepRefusal::SourceNotAllowed => "source_not_allowed",
+            HepRefusal::DecompressFailed => "decompress_failed",
+        }
+    }
+}
+
 impl Label for CallStatus {
     const NAME: &'static str = "status";
     const ALL: &'static [CallStatus] = &CallStatus::ALL;
@@ -414,6 +463,8 @@ pub struct Metrics {
     pub queue_depth: GaugeVec<Queue>,
     /// `recorder_mirror_events_total{event}`: what the mirror did, fail-open answers included.
     pub mirror_events: CounterVec<MirrorEvent>,
+    /// `recorder_hep_refused_total{reason}`: plain HEP packets refused, by reason.
+    pub hep_refused: CounterVec<HepRefusal>,
 }
 
 impl Default for Metrics {
@@ -444,6 +495,7 @@ impl Metrics {
         "recorder_bytes_written_total",
         "recorder_queue_depth",
         "recorder_mirror_events_total",
+        "recorder_hep_refused_total",
     ];
 
     /// The `Content-Type` of [`render`](Metrics::render)'s output.
@@ -464,6 +516,7 @@ impl Metrics {
             bytes_written: Counter::default(),
             queue_depth: GaugeVec::default(),
             mirror_events: CounterVec::default(),
+            hep_refused: CounterVec::default(),
         }
     }
 
@@ -616,6 +669,15 @@ impl Metrics {
         );
         labelled::<MirrorEvent>(&mut out, "recorder_mirror_events_total", |l| {
             self.mirror_events.get(l).to_string()
+        });
+        head(
+            &mut out,
+            "recorder_hep_refused_total",
+            Kind::Counter,
+            "Plain HEP packets refused, by reason.",
+        );
+        labelled::<HepRefusal>(&mut out, "recorder_hep_refused_total", |l| {
+            self.hep_refused.get(l).to_string()
         });
         out
     }

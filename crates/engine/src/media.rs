@@ -88,19 +88,30 @@ impl Engine {
         }
     }
 
+    /// A HEP datagram found in the capture: its SIP message, or counted as ignored.
+    fn on_hep(&mut self, at_us: i64, payload: &[u8]) {
+        match sip_from_hep(payload, at_us) {
+            Some(f) => {
+                let meta = SipMeta {
+                    src: f.src,
+                    dst: f.dst,
+                };
+                self.on_sip(f.at_us, meta, &f.bytes);
+            }
+            None => self.stats.ignored += 1,
+        }
+    }
+
     fn on_udp(&mut self, at_us: i64, src: SocketAddr, dst: SocketAddr, payload: &[u8]) {
         match payload.first() {
             Some(b'H') if payload.starts_with(b"HEP3") => {
-                match sip_from_hep(payload, at_us) {
-                    Some(f) => {
-                        let meta = SipMeta {
-                            src: f.src,
-                            dst: f.dst,
-                        };
-                        self.on_sip(f.at_us, meta, &f.bytes);
-                    }
-                    None => self.stats.ignored += 1,
-                }
+                self.on_hep(at_us, payload);
+                return;
+            }
+            Some(1 | 2) if rec_packet::hep_legacy::looks_like(payload) => {
+                // HEPv1/v2 (Kamailio siptrace's default); a STUN or other datagram that only looks like it is
+                // counted as ignored, as before
+                self.on_hep(at_us, payload);
                 return;
             }
             Some(b'A'..=b'Z') => {

@@ -1,10 +1,9 @@
-//! Finding SIP in captured traffic: plain SIP over UDP (by content, on any port), HEPv3 over UDP, and SIP over
+//! Finding SIP in captured traffic: plain SIP over UDP (by content, on any port), HEP (v1, v2, v3) over UDP, and SIP over
 //! TCP (reassembled, then framed by Content-Length).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use rec_packet::hep::HepPacket;
 use rec_packet::link::TcpSegment;
 use rec_packet::tcp::{StreamKey, TcpConfig, TcpEvent, TcpReassembler};
 use rec_sip::StreamFramer;
@@ -40,26 +39,19 @@ pub(crate) fn looks_like_sip(payload: &[u8]) -> bool {
     line.ends_with(b" SIP/2.0") && line.contains(&b' ')
 }
 
-/// The SIP message of a HEPv3 packet (protocol type 1) captured at `capture_us`.
+/// The SIP message of a HEP packet captured at `capture_us`: HEPv3 (protocol type 1, payload plain or
+/// compressed), HEPv2 or HEPv1 (Kamailio siptrace's default).
 ///
 /// The message is timed by its capture, not by the HEP timestamp: the agent's clock may differ from the
 /// capture clock that times the media, and mixing the two would make calls look idle (or busy) for as long as
 /// the clocks disagree.
 pub(crate) fn sip_from_hep(payload: &[u8], capture_us: i64) -> Option<FoundSip> {
-    let (hep, _) = HepPacket::decode(payload).ok()?;
-    let f = hep.fields;
-    if f.proto_type.is_some_and(|p| p != 1) {
-        return None;
-    }
-    let body = f.payload?;
-    if !looks_like_sip(body) {
-        return None;
-    }
+    let m = rec_packet::hep_input::decode(payload).ok()?;
     Some(FoundSip {
         at_us: capture_us,
-        src: f.src(),
-        dst: f.dst(),
-        bytes: body.to_vec(),
+        src: m.src,
+        dst: m.dst,
+        bytes: m.payload.into_owned(),
     })
 }
 

@@ -2,7 +2,10 @@
 //!
 //! - [`protocol`]: the frames (HEPv3 with the recorder's vendor chunks), pure encode/decode and a stream reader.
 //! - [`server`]: the mTLS server ([`MirrorServer`]) answering rewrites at once and queueing every message for the
-//!   engine, and the plain HEPv3 UDP/TCP listeners ([`HepListeners`]) for capture agents.
+//!   engine, and the plain HEP UDP/TCP listeners ([`HepListeners`]) for capture agents.
+//! - [`hep_refusals`]: plain HEP packets of any version into messages; refused ones counted by reason and logged
+//!   with a rate limit.
+//! - [`homer`]: the HEPv3 output of received SIP and per-call reports to a HOMER collector.
 //! - [`service`]: both on their own runtime for a thread-based daemon ([`MirrorService`]).
 //! - [`client`]: the reference filter client ([`MirrorClient`]) behind `recorder mirror`.
 //!
@@ -10,6 +13,8 @@
 
 pub mod client;
 pub mod config;
+pub mod hep_refusals;
+pub mod homer;
 pub mod protocol;
 pub mod server;
 pub mod service;
@@ -23,7 +28,7 @@ pub use server::{
     SharedRewriter, SipSink, TlsReload,
 };
 pub use service::MirrorService;
-pub use stats::{MirrorStats, StatsSnapshot, LATENCY_BUCKETS_US};
+pub use stats::{MirrorStats, Refusal, StatsSnapshot, LATENCY_BUCKETS_US};
 
 /// Why the mirror could not start or a client could not connect.
 #[derive(Debug, thiserror::Error)]

@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use crate::protocol::{self, FrameReader, Reply, UnchangedReason, Verdict};
-use crate::{tls, MirrorConfig, MirrorError, MirrorStats};
+use crate::{tls, MirrorConfig, MirrorError, MirrorStats, Refusal};
 
 /// Where a mirrored message came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +130,8 @@ struct Shared {
     sink: SipSink,
     seen: Mutex<HashMap<Arc<str>, SeenIds>>,
     remembered_ids: usize,
+    /// Refused plain HEP packets: counted by reason, logged with a rate limit.
+    refusals: crate::hep_refusals::RefusalLog,
 }
 
 impl Shared {
@@ -289,6 +291,7 @@ impl MirrorServer {
                 sink,
                 seen: Mutex::new(HashMap::new()),
                 remembered_ids: config.remembered_ids,
+                refusals: Default::default(),
             }),
         })
     }
@@ -514,6 +517,7 @@ impl HepListeners {
                 sink,
                 seen: Mutex::new(HashMap::new()),
                 remembered_ids: 1,
+                refusals: Default::default(),
             }),
         })
     }
@@ -536,17 +540,15 @@ impl HepListeners {
                 r = self.udp.recv_from(&mut buf) => {
                     let Ok((n, peer)) = r else { continue };
                     if !source_allowed(&self.sources, peer.ip()) {
-                        self.shared.stats.hep_refused.fetch_add(1, Relaxed);
+                        self.shared.refusals.refuse(&self.shared.stats, Refusal::SourceNotAllowed, peer, "datagram");
                         continue;
                     }
-                    if !hep_packet(&buf[..n], peer, Origin::HepUdp, &self.shared) {
-                        self.shared.stats.hep_bad.fetch_add(1, Relaxed);
-                    }
+                    hep_packet(&buf[..n], peer, Origin::HepUdp, &self.shared);
                 }
                 accepted = self.tcp.accept() => {
                     let Ok((tcp, peer)) = accepted else { continue };
                     if !source_allowed(&self.sources, peer.ip()) {
-                        self.shared.stats.hep_refused.fetch_add(1, Relaxed);
+                        self.shared.refusals.refuse(&self.shared.stats, Refusal::SourceNotAllowed, peer, "connection");
                         continue;
                     }
                     let shared = self.shared.clone();
@@ -558,34 +560,20 @@ impl HepListeners {
     }
 }
 
-/// Handles one plain HEP packet; `false` when it is not HEPv3 SIP.
-fn hep_packet(raw: &[u8], peer: SocketAddr, origin: Origin, shared: &Shared) -> bool {
-    let Ok((packet, _)) = rec_packet::hep::HepPacket::decode(raw) else {
-        return false;
+/// Handles one plain HEP packet (any version): forwarded, or refused and counted by reason.
+fn hep_packet(raw: &[u8], peer: SocketAddr, origin: Origin, shared: &Shared) {
+    let what = if origin == Origin::HepUdp {
+        "datagram"
+    } else {
+        "frame"
     };
-    if packet.fields.proto_type != Some(rec_packet::hep::PROTO_SIP) {
-        return false;
+    match crate::hep_refusals::message(raw, peer, origin, SystemTime::now()) {
+        Ok(m) => {
+            shared.stats.frames.fetch_add(1, Relaxed);
+            shared.forward(m);
+        }
+        Err(reason) => shared.refusals.refuse(&shared.stats, reason, peer, what),
     }
-    let Ok(frame) = protocol::frame_of(&packet) else {
-        return false;
-    };
-    let Some(m) = frame.message else {
-        return false;
-    };
-    shared.stats.frames.fetch_add(1, Relaxed);
-    shared.forward(MirroredSip {
-        origin,
-        peer,
-        id: None,
-        received_at: SystemTime::now(),
-        at_us: m.at_us,
-        src: m.src,
-        dst: m.dst,
-        ip_proto: m.ip_proto,
-        bytes: m.payload.to_vec(),
-        rewritten: false,
-    });
-    true
 }
 
 async fn hep_stream(mut tcp: impl AsyncRead + Unpin, peer: SocketAddr, shared: &Shared) {
@@ -598,13 +586,20 @@ async fn hep_stream(mut tcp: impl AsyncRead + Unpin, peer: SocketAddr, shared: &
         reader.filled(n);
         loop {
             match reader.next_raw() {
-                Ok(Some(raw)) => {
-                    if !hep_packet(raw, peer, Origin::HepTcp, shared) {
-                        shared.stats.hep_bad.fetch_add(1, Relaxed);
-                    }
-                }
+                Ok(Some(raw)) => hep_packet(raw, peer, Origin::HepTcp, shared),
                 Ok(None) => break,
-                Err(_) => {
+                Err(e) => {
+                    // HEP over TCP must be HEPv3 (v1/v2 have no total length to frame a stream by)
+                    let reason = match e {
+                        protocol::FrameError::Hep(rec_packet::hep::HepError::BadMagic) => {
+                            Refusal::NotHep
+                        }
+                        _ => Refusal::Truncated,
+                    };
+                    tracing::debug!(%peer, "closing plain HEP connection: {e}");
+                    shared
+                        .refusals
+                        .refuse(&shared.stats, reason, peer, "stream");
                     shared.stats.bad_streams.fetch_add(1, Relaxed);
                     return;
                 }

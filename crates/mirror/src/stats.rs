@@ -3,6 +3,8 @@
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+pub use rec_packet::hep_input::Refusal;
+
 /// Upper bounds (inclusive, microseconds) of the rewrite latency histogram buckets; a last bucket counts the rest
 /// (`+Inf`). The latency is the time from a decoded frame to its reply being ready to send.
 pub const LATENCY_BUCKETS_US: [u64; 10] = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000];
@@ -32,8 +34,10 @@ pub struct MirrorStats {
     pub dropped: AtomicU64,
     /// Plain HEP packets or connections refused because of their source address.
     pub hep_refused: AtomicU64,
-    /// Plain HEP datagrams that are not HEPv3 SIP.
+    /// Plain HEP packets refused for any reason but their source (not HEP, bad version, truncated, ...).
     pub hep_bad: AtomicU64,
+    /// Plain HEP packets refused, per [`Refusal`] reason (index [`Refusal::index`]).
+    pub hep_refusals: [AtomicU64; Refusal::ALL.len()],
     /// Rewrite latency histogram: counts per [`LATENCY_BUCKETS_US`] bucket, then `+Inf`.
     pub latency_buckets: [AtomicU64; LATENCY_BUCKETS_US.len() + 1],
     /// Sum of the rewrite latencies, nanoseconds.
@@ -67,6 +71,8 @@ pub struct StatsSnapshot {
     pub hep_refused: u64,
     /// See [`MirrorStats::hep_bad`].
     pub hep_bad: u64,
+    /// See [`MirrorStats::hep_refusals`]: counts per [`Refusal::ALL`] reason.
+    pub hep_refusals: [u64; Refusal::ALL.len()],
     /// Cumulative counts (Prometheus `le` buckets): `(upper bound µs, count)`, the last bound being `u64::MAX`.
     pub latency_cumulative: Vec<(u64, u64)>,
     /// See [`MirrorStats::latency_sum_ns`].
@@ -111,6 +117,7 @@ impl MirrorStats {
             dropped: self.dropped.load(Relaxed),
             hep_refused: self.hep_refused.load(Relaxed),
             hep_bad: self.hep_bad.load(Relaxed),
+            hep_refusals: std::array::from_fn(|i| self.hep_refusals[i].load(Relaxed)),
             latency_cumulative,
             latency_sum_ns: self.latency_sum_ns.load(Relaxed),
         }

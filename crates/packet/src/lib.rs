@@ -8,6 +8,8 @@
 pub mod capture;
 pub mod defrag;
 pub mod hep;
+pub mod hep_input;
+pub mod hep_legacy;
 pub mod link;
 pub mod tcp;
 

@@ -29,6 +29,8 @@ pub struct Config {
     pub admin: rec_admin::AdminSettings,
     /// `[mirror]`: the mTLS mirror server and plain HEP listeners of `recorder run` (docs/mirror-protocol.md).
     pub mirror: rec_mirror::MirrorConfig,
+    /// `[homer]`: the HEPv3 output of `recorder run` to a HOMER collector (docs/mirror-protocol.md).
+    pub homer: rec_mirror::homer::HomerConfig,
 }
 
 /// `[capture]` of recorder.toml.

@@ -503,8 +503,8 @@ tokens = [{{ name = "ops", sha256 = "{hash}" }}]
 
     assert!(sigterm(&mut daemon).success());
 
-    // the journal holds every mirrored message with its receive time and addresses: replayed, it gives the
-    // call again (without media: the journal is signaling only, its times are the daemon's receive times)
+    // the journal holds every mirrored message with its own time (the mirror timestamp) and addresses:
+    // replayed, it gives the call again (without media: the journal is signaling only)
     let journal = files_with(&out.join("journal"), ".pcapng");
     assert_eq!(journal.len(), 1, "{journal:?}");
     let o = Command::new(env!("CARGO_BIN_EXE_recorder"))

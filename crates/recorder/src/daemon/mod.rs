@@ -11,6 +11,7 @@
 //! their catalog rows marked `interrupted`.
 
 mod capture;
+mod hep;
 pub mod journal;
 mod reload;
 mod systemd;
@@ -41,8 +42,13 @@ pub struct Args {
 /// A SIP message for the engine thread.
 #[derive(Debug)]
 pub struct SipIn {
-    /// Receive time, unix µs.
+    /// Receive time, unix µs (the engine's clock: calls are timed by it, like the captured media).
     pub at_us: i64,
+    /// The message's own time (the agent's HEP timestamp or the filter's mirror timestamp), unix µs: what the
+    /// journal and HOMER record.
+    pub sent_us: Option<i64>,
+    /// IP protocol of the SIP transport (6 TCP, 17 UDP), when the sender said.
+    pub ip_proto: Option<u8>,
     /// Addresses.
     pub meta: SipMeta,
     /// The message.
@@ -199,6 +205,10 @@ fn run_inner(args: Args) -> Result<(), String> {
         PathBuf::from(&cfg.journal.dir)
     };
     let journal = Journal::new(&journal_dir, cfg.journal.max_mb.saturating_mul(1 << 20));
+    let homer = rec_mirror::homer::HomerSender::open(&cfg.homer)?.map(Arc::new);
+    if let Some(h) = &homer {
+        tracing::info!(collector = %h.collector(), "sending SIP and call reports to HOMER");
+    }
 
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
@@ -245,9 +255,10 @@ fn run_inner(args: Args) -> Result<(), String> {
     let store_thread = {
         let stats = Arc::clone(&stats);
         let metrics = Arc::clone(&metrics);
+        let homer = homer.clone();
         std::thread::Builder::new()
             .name("store".into())
-            .spawn(move || store_loop(store, store_rx, stats, metrics))
+            .spawn(move || store_loop(store, store_rx, stats, metrics, homer))
             .expect("spawn store thread")
     };
     let engine_thread = {
@@ -264,6 +275,7 @@ fn run_inner(args: Args) -> Result<(), String> {
                     stop,
                     stats,
                     metrics,
+                    homer,
                 };
                 engine_loop(engine, links, journal)
             })
@@ -290,6 +302,8 @@ fn run_inner(args: Args) -> Result<(), String> {
                 .unwrap_or_else(|_| now_us());
             let msg = EngineMsg::Sip(SipIn {
                 at_us,
+                sent_us: m.at_us.and_then(|t| i64::try_from(t).ok()),
+                ip_proto: m.ip_proto,
                 meta: SipMeta {
                     src: m.src,
                     dst: m.dst,
@@ -444,6 +458,8 @@ struct EngineLinks {
     stop: Arc<AtomicBool>,
     stats: Arc<DaemonStats>,
     metrics: Arc<Metrics>,
+    /// The HOMER output, when `[homer] collector` is set.
+    homer: Option<Arc<rec_mirror::homer::HomerSender>>,
 }
 
 fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
@@ -454,6 +470,7 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
         stop,
         stats,
         metrics,
+        homer,
     } = links;
     let mut next_tick = Instant::now() + Duration::from_millis(100);
     // one message: frames (each handed to the engine, the emptied batch recycled) or a SIP message (journaled)
@@ -481,7 +498,19 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
                 }
             }
             EngineMsg::Sip(m) => {
-                journal.write(m.at_us, m.meta.src, m.meta.dst, &m.bytes);
+                let own_time = m.sent_us.unwrap_or(m.at_us);
+                journal.write(
+                    m.at_us, own_time, m.meta.src, m.meta.dst, m.ip_proto, &m.bytes,
+                );
+                if let Some(h) = &homer {
+                    h.send_sip(&rec_mirror::homer::SipToSend {
+                        at_us: own_time,
+                        src: m.meta.src,
+                        dst: m.meta.dst,
+                        ip_proto: m.ip_proto,
+                        bytes: &m.bytes,
+                    });
+                }
                 engine.handle_input(Input::Sip {
                     at_us: m.at_us,
                     meta: m.meta,
@@ -539,6 +568,7 @@ fn store_loop(
     rx: Receiver<Output>,
     stats: Arc<DaemonStats>,
     metrics: Arc<Metrics>,
+    homer: Option<Arc<rec_mirror::homer::HomerSender>>,
 ) {
     while let Ok(o) = rx.recv() {
         stats.store_queue.fetch_sub(1, Ordering::Relaxed);
@@ -563,6 +593,10 @@ fn store_loop(
                 stats.calls_active.fetch_sub(1, Ordering::Relaxed);
                 stats.calls_ended.fetch_add(1, Ordering::Relaxed);
                 metrics.calls_active.dec();
+                if let Some(h) = &homer {
+                    let at = report.meta.ended_at_us.unwrap_or_else(now_us);
+                    h.send_report(at, &report.meta.call_id, &hep::report_json(&report));
+                }
                 let (file, storage_failed) = store.ended(call, &report);
                 let status = if storage_failed {
                     rec_catalog::CallStatus::Partial
@@ -623,6 +657,7 @@ fn publish_capture(
     ] {
         metrics.mirror_events.set_total(event, n);
     }
+    hep::publish_refusals(metrics, &snap);
     metrics.queue_depth.set(
         Queue::Capture,
         stats.engine_queue.load(Ordering::Relaxed).max(0),
