@@ -29,6 +29,8 @@ pub struct Config {
     pub admin: rec_admin::AdminSettings,
     /// `[mirror]`: the mTLS mirror server and plain HEP listeners of `recorder run` (docs/mirror-protocol.md).
     pub mirror: rec_mirror::MirrorConfig,
+    /// `[encryption]`: encryption at rest of recordings and journal (docs/encryption.md).
+    pub encryption: crate::encryption::EncryptionConfig,
 }
 
 /// `[capture]` of recorder.toml.
@@ -175,6 +177,10 @@ mod tests {
             "hep_enabled",
             "hep_listen",
             "hep_sources",
+            "key_id",
+            "kek_file",
+            "kek_env",
+            "old_keys",
         ] {
             assert!(
                 BUNDLED.lines().any(|l| l.trim_start().starts_with(key)),

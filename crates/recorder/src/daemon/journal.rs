@@ -2,10 +2,11 @@
 //! and times in pcapng files (link type RAW: IPv4/IPv6 + UDP + SIP), rotated at each UTC day and by size.
 //! Wireshark and sngrep read them; `recorder replay --signaling FILE` feeds them back to the engine.
 
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::encryption::{create_new_private, Output};
 
 const LINKTYPE_RAW: u16 = 101;
 
@@ -13,9 +14,17 @@ const LINKTYPE_RAW: u16 = 101;
 pub struct Journal {
     dir: PathBuf,
     max_bytes: u64,
-    file: Option<(BufWriter<File>, u64, i64)>,
+    file: Option<(Output, u64, i64)>,
     /// Problems writing (reported by the caller; the journal keeps trying with the next file).
     pub errors: u64,
+    /// Encryption at rest: new files are sealed with the ring's current key (docs/encryption.md).
+    keys: Option<Arc<rec_vault::Keyring>>,
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.close();
+    }
 }
 
 fn block(kind: u32, body: &[u8]) -> Vec<u8> {
@@ -114,6 +123,22 @@ impl Journal {
             max_bytes: max_bytes.max(1 << 20),
             file: None,
             errors: 0,
+            keys: None,
+        }
+    }
+
+    /// Encrypts every journal file started from now on with the ring's current key.
+    pub fn set_encryption(&mut self, keys: Option<Arc<rec_vault::Keyring>>) {
+        self.keys = keys;
+    }
+
+    /// Finishes the current file (an encrypted one gets its final chunk).
+    fn close(&mut self) {
+        if let Some((out, _, _)) = self.file.take() {
+            if let Err(e) = out.finish() {
+                self.errors += 1;
+                tracing::error!("signaling journal close: {e}");
+            }
         }
     }
 
@@ -130,7 +155,7 @@ impl Journal {
             Some((_, size, day)) => *size >= self.max_bytes || *day != day_of(at_us),
         };
         if rotate {
-            self.file = None;
+            self.close();
             let t = rec_catalog::time::Civil::from_unix_us(at_us);
             let name = format!(
                 "signaling-{}-{:02}{:02}{:02}-{:06}.pcapng",
@@ -142,11 +167,11 @@ impl Journal {
             );
             let path = self.dir.join(name);
             let opened = std::fs::create_dir_all(&self.dir)
-                .and_then(|_| File::options().create_new(true).write(true).open(&path))
+                .and_then(|_| create_new_private(&path))
                 .and_then(|f| {
-                    let mut w = BufWriter::new(f);
+                    let mut w = Output::new(f, self.keys.as_deref())?;
                     let h = header_blocks();
-                    w.write_all(&h)?;
+                    w.append(&h)?;
                     Ok((w, h.len() as u64))
                 });
             match opened {
@@ -169,7 +194,7 @@ impl Journal {
         epb.extend_from_slice(&pkt);
         let b = block(6, &epb);
         if let Some((w, size, _)) = self.file.as_mut() {
-            if let Err(e) = w.write_all(&b).and_then(|_| w.flush()) {
+            if let Err(e) = w.append(&b) {
                 self.errors += 1;
                 tracing::error!("signaling journal write: {e}");
                 self.file = None;
