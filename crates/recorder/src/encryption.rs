@@ -141,7 +141,7 @@ pub fn file_random() -> std::io::Result<FileRandom> {
 /// every [`Output::append`] is sealed as (at least) one chunk, so whatever reached the disk decrypts.
 pub struct Output {
     file: File,
-    seal: Option<(StreamWriter, Vec<u8>)>,
+    seal: Option<StreamWriter>,
 }
 
 impl Output {
@@ -151,7 +151,7 @@ impl Output {
             Some(kek) => {
                 let w = StreamWriter::new(kek, &file_random()?, DEFAULT_CHUNK_SIZE)
                     .map_err(std::io::Error::other)?;
-                Some((w, Vec::with_capacity(DEFAULT_CHUNK_SIZE as usize + 64)))
+                Some(w)
             }
             None => None,
         };
@@ -162,11 +162,12 @@ impl Output {
     pub fn append(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match &mut self.seal {
             None => self.file.write_all(bytes),
-            Some((w, buf)) => {
-                buf.clear();
-                w.write(bytes, buf).map_err(std::io::Error::other)?;
-                w.flush(buf).map_err(std::io::Error::other)?;
-                self.file.write_all(buf)
+            Some(w) => {
+                // a buffer per write (every flush interval, not per packet): nothing is kept between flushes
+                let mut buf = Vec::with_capacity(bytes.len() + w.header().len() + 64);
+                w.write_flushed(bytes, &mut buf)
+                    .map_err(std::io::Error::other)?;
+                self.file.write_all(&buf)
             }
         }
     }
@@ -185,10 +186,10 @@ impl Output {
 
     /// Seals the final chunk (encrypted) and syncs the file to disk.
     pub fn finish(mut self) -> std::io::Result<()> {
-        if let Some((w, buf)) = &mut self.seal {
-            buf.clear();
-            w.finish(buf).map_err(std::io::Error::other)?;
-            self.file.write_all(buf)?;
+        if let Some(w) = &mut self.seal {
+            let mut buf = Vec::with_capacity(64);
+            w.finish(&mut buf).map_err(std::io::Error::other)?;
+            self.file.write_all(&buf)?;
         }
         self.file.sync_all()
     }

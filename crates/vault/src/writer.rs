@@ -35,7 +35,7 @@ impl StreamWriter {
     ) -> Result<StreamWriter, VaultError> {
         let cipher = new_file(kek, random, chunk_size)?;
         Ok(StreamWriter {
-            pending: Vec::with_capacity(chunk_size.min(1 << 20) as usize),
+            pending: Vec::new(),
             cipher,
             counter: 0,
             header_out: false,
@@ -60,6 +60,24 @@ impl StreamWriter {
         if !self.header_out {
             out.extend_from_slice(self.cipher.header());
             self.header_out = true;
+        }
+        Ok(())
+    }
+
+    /// Same as [`StreamWriter::write`] then [`StreamWriter::flush`], without copying `plain` when nothing is
+    /// pending (the usual case of a writer that flushes after every write): it is sealed straight into `out`.
+    pub fn write_flushed(&mut self, plain: &[u8], out: &mut Vec<u8>) -> Result<(), VaultError> {
+        if !self.pending.is_empty() {
+            self.write(plain, out)?;
+            return self.flush(out);
+        }
+        self.begin(out)?;
+        for piece in plain.chunks(self.cipher.chunk_size as usize) {
+            if self.counter == u32::MAX {
+                return Err(VaultError::TooLong);
+            }
+            self.cipher.seal(self.counter, false, piece, out);
+            self.counter += 1;
         }
         Ok(())
     }

@@ -283,10 +283,14 @@ proptest! {
         let mut w = StreamWriter::new(&k, &random(3), chunk).unwrap();
         let mut out = Vec::new();
         let mut all = Vec::new();
-        for (p, fl) in pieces.iter().zip(&flushes) {
-            w.write(p, &mut out).unwrap();
+        for (i, (p, fl)) in pieces.iter().zip(&flushes).enumerate() {
+            if i % 3 == 2 {
+                w.write_flushed(p, &mut out).unwrap();
+            } else {
+                w.write(p, &mut out).unwrap();
+                if *fl { w.flush(&mut out).unwrap(); }
+            }
             all.extend_from_slice(p);
-            if *fl { w.flush(&mut out).unwrap(); }
         }
         w.finish(&mut out).unwrap();
         let keys = Keyring::new(k, vec![]).unwrap();

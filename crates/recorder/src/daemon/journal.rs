@@ -266,4 +266,49 @@ mod tests {
         }
         assert!(cap.next_frame().unwrap().is_none());
     }
+
+    /// Encrypted, every message is sealed as it is written (a crash loses none), the file is 0600, and the next
+    /// start's `finish_journals` gives a crash-cut journal its final chunk.
+    #[test]
+    fn encrypted_journal_keeps_every_message_through_a_crash() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let kek = rec_vault::Kek::new("j1", [7; 32]).unwrap();
+        let keys = Arc::new(rec_vault::Keyring::new(kek, vec![]).unwrap());
+        let mut j = Journal::new(dir.path(), 1 << 20);
+        j.set_encryption(Some(Arc::clone(&keys)));
+        let msgs: Vec<Vec<u8>> = (0..3)
+            .map(|i| format!("MESSAGE sip:{i}@x SIP/2.0\r\nCall-ID: c{i}\r\n\r\n").into_bytes())
+            .collect();
+        for (i, m) in msgs.iter().enumerate() {
+            j.write(1_764_000_000_000_000 + i as i64, None, None, m);
+        }
+        std::mem::forget(j); // kill -9: no final chunk
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        assert_eq!(
+            std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let bytes = std::fs::read(&files[0]).unwrap();
+        assert!(rec_vault::is_vault(&bytes));
+        assert!(
+            !bytes.windows(7).any(|w| w == b"Call-ID"),
+            "no SIP in clear"
+        );
+        let scan = rec_vault::scan(&bytes, &keys).unwrap();
+        assert!(!scan.finished);
+        let frames = crate::replay::sealed_input::parse_pcapng(&scan.plain).unwrap();
+        assert_eq!(frames.len(), 3);
+        for ((_, _, f), m) in frames.iter().zip(&msgs) {
+            assert!(f.ends_with(m));
+        }
+        crate::encryption::finish_journals(dir.path(), Some(&keys));
+        let whole = rec_vault::decrypt(&std::fs::read(&files[0]).unwrap(), &keys).unwrap();
+        assert_eq!(whole, scan.plain);
+    }
 }
