@@ -52,6 +52,8 @@ pub(crate) struct AppState {
     pub audit: AuditLog,
     pub metrics: Arc<Metrics>,
     pub metrics_public: bool,
+    /// Keys of encrypted recordings.
+    pub keys: Option<Arc<rec_vault::Keyring>>,
 }
 
 /// The token name of an authenticated request (request and response extension).
@@ -67,7 +69,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             message: message.into(),
@@ -501,9 +503,17 @@ async fn audio(
         ));
     };
     let root = state.recordings_root.clone();
-    let opened = tokio::task::spawn_blocking(move || open_recording(&root, Path::new(&file)))
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))??;
+    let keys = state.keys.clone();
+    let (opened, sealed) = tokio::task::spawn_blocking(move || {
+        let mut opened = open_recording(&root, Path::new(&file))?;
+        let sealed = crate::sealed_api::open(&opened.file, opened.part, keys.as_deref())?;
+        if let Some(s) = &sealed {
+            opened.size = s.len();
+        }
+        Ok::<_, ApiError>((opened, sealed))
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))??;
     let size = opened.size;
     // If-Range cannot be validated (no validators are sent), so a conditional range gets the whole file
     let range = match headers.get(header::RANGE) {
@@ -543,6 +553,14 @@ async fn audio(
                 .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
         }
     };
+    if let Some(sealed) = sealed {
+        let body = crate::sealed_api::stream(sealed, start, len);
+        return builder
+            .status(status)
+            .header(header::CONTENT_LENGTH, len)
+            .body(body)
+            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"));
+    }
     let mut file = tokio::fs::File::from_std(opened.file);
     if start > 0 {
         file.seek(std::io::SeekFrom::Start(start))

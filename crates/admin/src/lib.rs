@@ -28,9 +28,11 @@ pub mod audit;
 pub mod auth;
 pub mod metrics;
 pub mod range;
+pub mod sealed;
 pub mod view;
 
 mod api;
+mod sealed_api;
 mod tls;
 
 use std::future::Future;
@@ -78,6 +80,8 @@ pub struct AdminConfig {
     pub recordings_root: PathBuf,
     /// `GET /metrics` without a token (for a Prometheus that cannot send one). Default: a token is needed.
     pub metrics_public: bool,
+    /// Keys of encrypted recordings (docs/encryption.md): audio is decrypted chunk by chunk when served.
+    pub decryption_keys: sealed::DecryptionKeys,
 }
 
 /// The `[admin]` section of recorder.toml (every key optional; see [`AdminSettings::default`]).
@@ -137,6 +141,7 @@ impl AdminSettings {
             catalog: recordings_out.join("catalog.sqlite"),
             recordings_root: recordings_out.to_path_buf(),
             metrics_public: self.metrics_public,
+            decryption_keys: sealed::DecryptionKeys::default(),
         })
     }
 }
@@ -241,6 +246,7 @@ impl AdminServer {
             audit,
             metrics,
             metrics_public: cfg.metrics_public,
+            keys: cfg.decryption_keys.0.clone(),
         });
         let listener = TcpListener::bind(cfg.listen)
             .await

@@ -562,6 +562,7 @@ async fn startup_errors_name_the_problem_without_secrets() {
         catalog: dir.path().join("catalog.sqlite"),
         recordings_root: dir.path().to_path_buf(),
         metrics_public: false,
+        decryption_keys: Default::default(),
     };
     let e = AdminServer::bind(cfg.clone(), Arc::new(Metrics::new()))
         .await

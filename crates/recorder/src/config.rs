@@ -31,6 +31,8 @@ pub struct Config {
     pub mirror: rec_mirror::MirrorConfig,
     /// `[homer]`: the HEPv3 output of `recorder run` to a HOMER collector (docs/mirror-protocol.md).
     pub homer: rec_mirror::homer::HomerConfig,
+    /// `[encryption]`: encryption at rest of recordings and journal (docs/encryption.md).
+    pub encryption: crate::encryption::EncryptionConfig,
 }
 
 /// `[capture]` of recorder.toml.
@@ -177,6 +179,10 @@ mod tests {
             "hep_enabled",
             "hep_listen",
             "hep_sources",
+            "key_id",
+            "kek_file",
+            "kek_env",
+            "old_keys",
         ] {
             assert!(
                 BUNDLED.lines().any(|l| l.trim_start().starts_with(key)),

@@ -5,6 +5,8 @@
 
 mod config;
 mod daemon;
+mod encryption;
+mod export_cmd;
 mod mirror_cmd;
 mod query_cmd;
 mod replay;
@@ -81,6 +83,13 @@ enum Command {
     ///
     /// `recorder man > /usr/local/share/man/man1/recorder.1`, then `man recorder`.
     Man,
+    /// Write a decrypted copy of one call's recording (encrypted at rest or not).
+    ///
+    /// Finds the call in the catalog of [recording] out, decrypts its audio with the keys of [encryption]
+    /// (WAV sizes filled in) into --out (created with mode 0600, never overwritten), and writes who exported
+    /// what to the audit log. Exit code 2: unknown call, missing file or key, a file that fails
+    /// authentication (the message says which chunk and why), or an unwritable output.
+    Export(export_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +100,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Run(args) => daemon::run(args),
         Command::Mirror(args) => mirror_cmd::run(args),
+        Command::Export(args) => export_cmd::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

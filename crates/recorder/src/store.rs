@@ -5,6 +5,11 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rec_vault::Keyring;
+
+use crate::encryption::{create_new_private, Output};
 
 use rec_catalog::naming::{part_path, recording_path, with_counter};
 use rec_catalog::{CallRecord, CallStatus as CatStatus, Catalog, DtmfRecord, Party, StreamRecord};
@@ -12,8 +17,8 @@ use rec_engine::{AudioChunk, CallHandle, CallMeta, CallReport, CallStatus, RtpBa
 
 struct Open {
     record: CallRecord,
-    audio: Option<(PathBuf, File)>,
-    rtp: Option<(PathBuf, File)>,
+    audio: Option<(PathBuf, Output)>,
+    rtp: Option<(PathBuf, Output)>,
     /// Writing this call's files failed (disk full, ...): nothing more is written for it; what was written stays.
     write_failed: bool,
 }
@@ -37,6 +42,8 @@ pub struct Store {
     /// when the catalog could not be written): what `recorder replay --json` prints, in the shape of
     /// `recorder query --json`.
     pub last_ended: Option<CallRecord>,
+    /// Encryption at rest: new files are sealed with the ring's current key (docs/encryption.md).
+    keys: Option<Arc<Keyring>>,
 }
 
 fn party(p: &rec_engine::Party) -> Party {
@@ -93,7 +100,7 @@ fn create_unique(path: &Path) -> std::io::Result<(PathBuf, File)> {
         };
         let part = part_path(&candidate);
         if !candidate.exists() {
-            match File::options().write(true).create_new(true).open(&part) {
+            match create_new_private(&part) {
                 Ok(f) => return Ok((candidate, f)),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(e),
@@ -157,6 +164,12 @@ impl Store {
         std::fs::create_dir_all(root)
             .map_err(|e| format!("cannot create output directory {}: {e}", root.display()))?;
         let path = root.join("catalog.sqlite");
+        // created 0600 before SQLite opens it (its -wal/-shm files take the same mode)
+        if let Err(e) = create_new_private(&path) {
+            if e.kind() != std::io::ErrorKind::AlreadyExists {
+                return Err(format!("catalog {}: {e}", path.display()));
+            }
+        }
         let catalog =
             Catalog::open(&path).map_err(|e| format!("catalog {}: {e}", path.display()))?;
         Ok(Store {
@@ -168,7 +181,13 @@ impl Store {
             degraded_since: None,
             calls_not_written: 0,
             last_ended: None,
+            keys: None,
         })
+    }
+
+    /// Encrypts every file created from now on with the ring's current key (`None`: files in clear).
+    pub fn set_encryption(&mut self, keys: Option<Arc<Keyring>>) {
+        self.keys = keys;
     }
 
     /// A call started: its catalog row is created (status `recording`).
@@ -228,7 +247,9 @@ impl Store {
                 &o.record.call_id,
                 self.ext,
             );
-            match create_unique(&path) {
+            match create_unique(&path)
+                .and_then(|(p, f)| Ok((p, Output::new(f, self.keys.as_deref())?)))
+            {
                 Ok((p, f)) => {
                     o.record.file = Some(p.display().to_string());
                     o.record.format = Some(self.ext.to_owned());
@@ -258,11 +279,10 @@ impl Store {
             return;
         };
         let r = (|| -> std::io::Result<()> {
-            f.seek(SeekFrom::End(0))?;
-            f.write_all(&chunk.bytes)?;
+            f.append(&chunk.bytes)?;
+            // encrypted files are append-only: readers fill in the WAV sizes (docs/encryption.md)
             if let Some((off, bytes)) = &chunk.header_patch {
-                f.seek(SeekFrom::Start(*off))?;
-                f.write_all(bytes)?;
+                f.patch(*off, bytes)?;
             }
             Ok(())
         })();
@@ -292,9 +312,11 @@ impl Store {
                 &o.record.call_id,
                 "pcap",
             );
-            match create_unique(&path) {
+            match create_unique(&path)
+                .and_then(|(p, f)| Ok((p, Output::new(f, self.keys.as_deref())?)))
+            {
                 Ok((p, mut f)) => {
-                    if let Err(e) = f.write_all(&pcap_header()) {
+                    if let Err(e) = f.append(&pcap_header()) {
                         self.errors.push(format!("writing {}: {e}", p.display()));
                     }
                     o.rtp = Some((p, f));
@@ -313,7 +335,7 @@ impl Store {
         for (at, side, pkt) in batch.iter() {
             pcap_record(&mut buf, at, side, pkt);
         }
-        if let Err(e) = f.write_all(&buf) {
+        if let Err(e) = f.append(&buf) {
             self.errors.push(format!("writing {}: {e}", p.display()));
         }
     }
@@ -350,15 +372,15 @@ impl Store {
         for (path, file) in [o.audio.take(), o.rtp.take()].into_iter().flatten() {
             let is_rtp = path.extension().is_some_and(|e| e == "pcap");
             let failed = o.write_failed;
-            let r = file.sync_all().and_then(|_| {
-                drop(file);
-                if failed {
-                    // sizes in the header may be behind what reached the disk
-                    repair(&part_path(&path), &path)
-                } else {
-                    std::fs::rename(part_path(&path), &path)
-                }
-            });
+            let keys = self.keys.as_deref();
+            let r = if failed {
+                // sizes in the header may be behind what reached the disk; an encrypted stream gets its final chunk
+                file.sync()
+                    .and_then(|()| repair(&part_path(&path), &path, keys))
+            } else {
+                file.finish()
+                    .and_then(|()| finalise(&part_path(&path), &path))
+            };
             if let Err(e) = r {
                 self.errors
                     .push(format!("finishing {}: {e}", part_path(&path).display()));
@@ -406,10 +428,17 @@ pub struct Recovered {
     pub errors: Vec<String>,
 }
 
+/// The one place a finished file takes its final name (from its `*.part`, written and synced): from here on
+/// it is never written again.
+pub fn finalise(part: &Path, final_path: &Path) -> std::io::Result<()> {
+    std::fs::rename(part, final_path)
+}
+
 /// After SIGKILL or power loss: every `*.part` under `root` becomes a playable file (WAV sizes patched from the
-/// file length, an Ogg stream cut after its last complete page) under its final name, and every catalog row
+/// file length, an Ogg stream cut after its last complete page; an encrypted file cut after its last chunk
+/// that authenticates and given its final chunk, with `keys`) under its final name, and every catalog row
 /// still `recording` becomes `interrupted`.
-pub fn recover(root: &Path) -> Recovered {
+pub fn recover(root: &Path, keys: Option<&Keyring>) -> Recovered {
     let mut out = Recovered::default();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -425,7 +454,7 @@ pub fn recover(root: &Path) -> Recovered {
                 .and_then(|s| s.strip_suffix(rec_catalog::naming::PART_SUFFIX))
                 .map(PathBuf::from)
             {
-                match repair(&p, &final_path) {
+                match repair(&p, &final_path, keys) {
                     Ok(()) => out.files.push(final_path),
                     Err(e) => out.errors.push(format!("{}: {e}", p.display())),
                 }
@@ -444,7 +473,11 @@ pub fn recover(root: &Path) -> Recovered {
     out
 }
 
-fn repair(part: &Path, final_path: &Path) -> std::io::Result<()> {
+fn repair(part: &Path, final_path: &Path, keys: Option<&Keyring>) -> std::io::Result<()> {
+    if crate::encryption::is_sealed_file(part)? {
+        crate::encryption::repair_sealed(part, keys)?;
+        return finalise(part, final_path);
+    }
     let ext = final_path
         .extension()
         .and_then(|e| e.to_str())
@@ -473,7 +506,7 @@ fn repair(part: &Path, final_path: &Path) -> std::io::Result<()> {
     }
     f.sync_all()?;
     drop(f);
-    std::fs::rename(part, final_path)
+    finalise(part, final_path)
 }
 
 /// Length of the prefix of `bytes` made of complete Ogg pages.

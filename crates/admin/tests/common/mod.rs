@@ -226,6 +226,7 @@ pub async fn start_with(metrics_public: bool) -> Fixture {
         catalog: root.join("catalog.sqlite"),
         recordings_root: root.clone(),
         metrics_public,
+        decryption_keys: Default::default(),
     };
     let metrics = Arc::new(Metrics::new());
     let server = AdminServer::bind(cfg, metrics.clone()).await.unwrap();

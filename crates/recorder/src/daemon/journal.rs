@@ -10,11 +10,12 @@
 //! - Protection: files are created with mode 0600 whatever the umask (SDP in them carries SRTP keys).
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::encryption::{create_new_private, Output};
 
 /// Address pairs whose next TCP sequence number is remembered (beyond this the table starts again).
 const MAX_TCP_FLOWS: usize = 65_536;
@@ -25,11 +26,19 @@ const LINKTYPE_RAW: u16 = 101;
 pub struct Journal {
     dir: PathBuf,
     max_bytes: u64,
-    file: Option<(BufWriter<File>, u64, i64)>,
+    file: Option<(Output, u64, i64)>,
     /// Next TCP sequence number per (source, destination).
     tcp_seq: HashMap<(SocketAddr, SocketAddr), u32>,
     /// Problems writing (reported by the caller; the journal keeps trying with the next file).
     pub errors: u64,
+    /// Encryption at rest: new files are sealed with the ring's current key (docs/encryption.md).
+    keys: Option<Arc<rec_vault::Keyring>>,
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.close();
+    }
 }
 
 fn block(kind: u32, body: &[u8]) -> Vec<u8> {
@@ -198,6 +207,22 @@ impl Journal {
             file: None,
             tcp_seq: HashMap::new(),
             errors: 0,
+            keys: None,
+        }
+    }
+
+    /// Encrypts every journal file started from now on with the ring's current key.
+    pub fn set_encryption(&mut self, keys: Option<Arc<rec_vault::Keyring>>) {
+        self.keys = keys;
+    }
+
+    /// Finishes the current file (an encrypted one gets its final chunk).
+    fn close(&mut self) {
+        if let Some((out, _, _)) = self.file.take() {
+            if let Err(e) = out.finish() {
+                self.errors += 1;
+                tracing::error!("signaling journal close: {e}");
+            }
         }
     }
 
@@ -220,6 +245,8 @@ impl Journal {
         if rotate {
             self.file = None;
             let t = rec_catalog::time::Civil::from_unix_us(received_us);
+            self.close();
+            let t = rec_catalog::time::Civil::from_unix_us(at_us);
             let name = format!(
                 "signaling-{}-{:02}{:02}{:02}-{:06}.pcapng",
                 t.date_string(),
@@ -238,10 +265,11 @@ impl Journal {
                         .mode(0o600)
                         .open(&path)
                 })
+                .and_then(|_| create_new_private(&path))
                 .and_then(|f| {
-                    let mut w = BufWriter::new(f);
+                    let mut w = Output::new(f, self.keys.as_deref())?;
                     let h = header_blocks();
-                    w.write_all(&h)?;
+                    w.append(&h)?;
                     Ok((w, h.len() as u64))
                 });
             match opened {
@@ -277,7 +305,7 @@ impl Journal {
         epb.extend_from_slice(&pkt);
         let b = block(6, &epb);
         if let Some((w, size, _)) = self.file.as_mut() {
-            if let Err(e) = w.write_all(&b).and_then(|_| w.flush()) {
+            if let Err(e) = w.append(&b) {
                 self.errors += 1;
                 tracing::error!("signaling journal write: {e}");
                 self.file = None;
@@ -411,5 +439,51 @@ mod tests {
             "the stream continues"
         );
         assert_eq!(segs[2].1, b);
+    }
+
+    /// Encrypted, every message is sealed as it is written (a crash loses none), the file is 0600, and the next
+    /// start's `finish_journals` gives a crash-cut journal its final chunk.
+    #[test]
+    fn encrypted_journal_keeps_every_message_through_a_crash() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let kek = rec_vault::Kek::new("j1", [7; 32]).unwrap();
+        let keys = Arc::new(rec_vault::Keyring::new(kek, vec![]).unwrap());
+        let mut j = Journal::new(dir.path(), 1 << 20);
+        j.set_encryption(Some(Arc::clone(&keys)));
+        let msgs: Vec<Vec<u8>> = (0..3)
+            .map(|i| format!("MESSAGE sip:{i}@x SIP/2.0\r\nCall-ID: c{i}\r\n\r\n").into_bytes())
+            .collect();
+        for (i, m) in msgs.iter().enumerate() {
+            let t = 1_764_000_000_000_000 + i as i64;
+            j.write(t, t, None, None, None, m);
+        }
+        std::mem::forget(j); // kill -9: no final chunk
+        let files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(files.len(), 1);
+        assert_eq!(
+            std::fs::metadata(&files[0]).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let bytes = std::fs::read(&files[0]).unwrap();
+        assert!(rec_vault::is_vault(&bytes));
+        assert!(
+            !bytes.windows(7).any(|w| w == b"Call-ID"),
+            "no SIP in clear"
+        );
+        let scan = rec_vault::scan(&bytes, &keys).unwrap();
+        assert!(!scan.finished);
+        let frames = crate::replay::sealed_input::parse_pcapng(&scan.plain).unwrap();
+        assert_eq!(frames.len(), 3);
+        for ((_, _, f), m) in frames.iter().zip(&msgs) {
+            assert!(f.ends_with(m));
+        }
+        crate::encryption::finish_journals(dir.path(), Some(&keys));
+        let whole = rec_vault::decrypt(&std::fs::read(&files[0]).unwrap(), &keys).unwrap();
+        assert_eq!(whole, scan.plain);
     }
 }

@@ -173,8 +173,18 @@ fn run_inner(args: Args) -> Result<(), String> {
     let root = PathBuf::from(&cfg.recording.out);
     std::fs::create_dir_all(&root).map_err(|e| format!("cannot create {}: {e}", root.display()))?;
 
+    // encryption at rest: every configured key reads, the current one writes (docs/encryption.md)
+    let keys = cfg.encryption.keyring()?;
+    let write_keys = cfg.encryption.writing_keys()?;
+    if let Some(k) = &write_keys {
+        tracing::info!(
+            key_id = k.current().map_or("", |c| c.id()),
+            "encryption at rest on"
+        );
+    }
+
     // 1. what a crash left behind
-    let rec = recover(&root);
+    let rec = recover(&root, keys.as_deref());
     if !rec.files.is_empty() || rec.calls > 0 {
         tracing::warn!(
             files = rec.files.len(),
@@ -188,7 +198,8 @@ fn run_inner(args: Args) -> Result<(), String> {
 
     // 2. the pieces, all checked before anything runs
     let engine = Engine::new(ecfg).map_err(|e| format!("configuration [policy]: {e}"))?;
-    let store = Store::open(&root, ext)?;
+    let mut store = Store::open(&root, ext)?;
+    store.set_encryption(write_keys.clone());
     let cap = if cfg.capture.interface.trim().is_empty() {
         None
     } else {
@@ -204,7 +215,9 @@ fn run_inner(args: Args) -> Result<(), String> {
     } else {
         PathBuf::from(&cfg.journal.dir)
     };
-    let journal = Journal::new(&journal_dir, cfg.journal.max_mb.saturating_mul(1 << 20));
+    crate::encryption::finish_journals(&journal_dir, keys.as_deref());
+    let mut journal = Journal::new(&journal_dir, cfg.journal.max_mb.saturating_mul(1 << 20));
+    journal.set_encryption(write_keys.clone());
     let homer = rec_mirror::homer::HomerSender::open(&cfg.homer)?.map(Arc::new);
     if let Some(h) = &homer {
         tracing::info!(collector = %h.collector(), "sending SIP and call reports to HOMER");
@@ -340,10 +353,11 @@ fn run_inner(args: Args) -> Result<(), String> {
     // the admin API (HTTPS) with the metrics
     let mut admin_reload = None;
     let (admin_stop, admin_thread) = if cfg.admin.enabled {
-        let acfg = cfg
+        let mut acfg = cfg
             .admin
             .to_config(std::path::Path::new(&cfg.recording.out))
             .map_err(|e| format!("configuration [admin]: {e}"))?;
+        acfg.decryption_keys = rec_admin::sealed::DecryptionKeys(keys.clone());
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("admin")

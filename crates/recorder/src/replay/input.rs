@@ -33,6 +33,12 @@ enum Source {
         next: usize,
         size: u64,
     },
+    /// Frames of a decrypted file (an encrypted signaling journal).
+    Frames {
+        frames: Vec<(i64, LinkType, Vec<u8>)>,
+        next: usize,
+        size: u64,
+    },
 }
 
 /// Kind of a file, told by its first bytes.
@@ -42,6 +48,8 @@ pub enum FileKind {
     Capture,
     /// Lync / SfB Front End trace log.
     TraceLog,
+    /// Encrypted at rest (docs/encryption.md): a signaling journal once decrypted.
+    Sealed,
 }
 
 /// Whether `head` starts like a pcap (either byte order, µs or ns) or pcapng file.
@@ -69,6 +77,9 @@ pub fn sniff(path: &Path) -> Result<FileKind, String> {
     if is_capture(head) {
         return Ok(FileKind::Capture);
     }
+    if rec_vault::is_vault(head) {
+        return Ok(FileKind::Sealed);
+    }
     if head.windows(14).any(|w| w == b"$$begin_record") {
         return Ok(FileKind::TraceLog);
     }
@@ -90,7 +101,12 @@ pub struct Merged {
 
 impl Merged {
     /// Opens every file; the first that cannot be used is the error (nothing has been written yet).
-    pub fn open(captures: &[PathBuf], signaling: &[PathBuf]) -> Result<Merged, String> {
+    /// `keys` decrypt encrypted journals (the `[encryption]` keys of `--config`).
+    pub fn open(
+        captures: &[PathBuf],
+        signaling: &[PathBuf],
+        keys: Option<&rec_vault::Keyring>,
+    ) -> Result<Merged, String> {
         let mut sources = Vec::new();
         for path in captures.iter().chain(signaling) {
             let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
@@ -104,6 +120,14 @@ impl Merged {
                         buf: Vec::with_capacity(2048),
                         size,
                         consumed: 0,
+                    });
+                }
+                FileKind::Sealed => {
+                    let frames = crate::replay::sealed_input::read_journal(path, keys)?;
+                    sources.push(Source::Frames {
+                        frames,
+                        next: 0,
+                        size,
                     });
                 }
                 FileKind::TraceLog => {
@@ -147,6 +171,10 @@ impl Merged {
                 t + size,
                 c + size * (*next as u64) / (records.len().max(1) as u64),
             ),
+            Source::Frames { size, next, frames } => (
+                t + size,
+                c + size * (*next as u64) / (frames.len().max(1) as u64),
+            ),
         })
     }
 
@@ -183,6 +211,7 @@ impl Merged {
         match &self.sources[i] {
             Source::Capture { head, .. } => head.map(|h| h.0),
             Source::Trace { records, next, .. } => records.get(*next).map(|r| r.0),
+            Source::Frames { frames, next, .. } => frames.get(*next).map(|r| r.0),
         }
     }
 
@@ -206,6 +235,15 @@ impl Merged {
                     at_us,
                     link,
                     data: buf,
+                });
+            }
+            Source::Frames { frames, next, .. } => {
+                let (at_us, link, data) = &frames[*next];
+                *next += 1;
+                f(Item::Frame {
+                    at_us: *at_us,
+                    link: *link,
+                    data,
                 });
             }
             Source::Trace { records, next, .. } => {

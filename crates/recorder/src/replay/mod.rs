@@ -7,6 +7,7 @@
 
 mod input;
 mod keyspec;
+pub(crate) mod sealed_input;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -164,13 +165,15 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
     let ecfg = engine_config(&args, &cfg)?;
     let ext = ecfg.format.extension();
     // open every input before anything is written
-    let mut inputs = Merged::open(&args.captures, &args.signaling)?;
+    let keys = cfg.encryption.keyring()?;
+    let mut inputs = Merged::open(&args.captures, &args.signaling, keys.as_deref())?;
     let mut engine = Engine::new(ecfg).map_err(|e| format!("configuration [policy]: {e}"))?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(&cfg.recording.out));
     let mut store = Store::open(&out, ext)?;
+    store.set_encryption(cfg.encryption.writing_keys()?);
 
     let (total, _) = inputs.progress();
     let bar = (std::io::stderr().is_terminal() && total > 32 << 20).then(|| {
