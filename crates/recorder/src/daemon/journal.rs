@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -243,10 +242,8 @@ impl Journal {
             Some((_, size, day)) => *size >= self.max_bytes || *day != day_of(received_us),
         };
         if rotate {
-            self.file = None;
-            let t = rec_catalog::time::Civil::from_unix_us(received_us);
             self.close();
-            let t = rec_catalog::time::Civil::from_unix_us(at_us);
+            let t = rec_catalog::time::Civil::from_unix_us(received_us);
             let name = format!(
                 "signaling-{}-{:02}{:02}{:02}-{:06}.pcapng",
                 t.date_string(),
@@ -257,14 +254,7 @@ impl Journal {
             );
             let path = self.dir.join(name);
             let opened = std::fs::create_dir_all(&self.dir)
-                .and_then(|_| {
-                    // 0600 whatever the umask: the SDP in the journal carries SRTP keys
-                    File::options()
-                        .create_new(true)
-                        .write(true)
-                        .mode(0o600)
-                        .open(&path)
-                })
+                // 0600 whatever the umask: the SDP in the journal carries SRTP keys
                 .and_then(|_| create_new_private(&path))
                 .and_then(|f| {
                     let mut w = Output::new(f, self.keys.as_deref())?;
