@@ -29,6 +29,10 @@ pub struct Config {
     pub admin: rec_admin::AdminSettings,
     /// `[mirror]`: the mTLS mirror server and plain HEP listeners of `recorder run` (docs/mirror-protocol.md).
     pub mirror: rec_mirror::MirrorConfig,
+    /// `[integrity]`: signed manifests (docs/manifests.md).
+    pub integrity: crate::integrity::IntegrityConfig,
+    /// `[retention]`: how long recordings are kept.
+    pub retention: rec_catalog::retention::RetentionConfig,
 }
 
 /// `[capture]` of recorder.toml.
@@ -175,6 +179,10 @@ mod tests {
             "hep_enabled",
             "hep_listen",
             "hep_sources",
+            "signing_key_file",
+            "node_id",
+            "default_days",
+            "sweep_interval_s",
         ] {
             assert!(
                 BUNDLED.lines().any(|l| l.trim_start().starts_with(key)),

@@ -5,6 +5,7 @@
 
 mod config;
 mod daemon;
+mod integrity;
 mod mirror_cmd;
 mod query_cmd;
 mod replay;
@@ -69,6 +70,16 @@ enum Command {
     /// was not acknowledged after a reconnect. Exit code 0: every message acknowledged and every reply received;
     /// 1: some were not; 2: unusable input, certificates or connection.
     Mirror(mirror_cmd::Args),
+    /// Check the signed manifests: signatures, file hashes, catalog rows and the chain (docs/manifests.md).
+    ///
+    /// Prints one line per altered, missing, extra or reordered item (`altered: <item>: <what>`) and a summary
+    /// with the chain head on standard error. Exit code 0: intact; 1: something was found; 2: cannot check
+    /// (no catalog, no key).
+    Verify(integrity::VerifyArgs),
+    /// Apply the retention policy ([retention] of recorder.toml): delete expired recordings not under legal
+    /// hold, each deletion sealed into the manifest chain. Exit code 0: done; 1: some deletion failed; 2: bad
+    /// configuration or catalog.
+    Retention(integrity::RetentionArgs),
 }
 
 fn main() -> ExitCode {
@@ -79,5 +90,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Run(args) => daemon::run(args),
         Command::Mirror(args) => mirror_cmd::run(args),
+        Command::Verify(args) => integrity::verify_cmd(args),
+        Command::Retention(args) => integrity::retention_cmd(args),
     }
 }

@@ -33,6 +33,8 @@ pub struct Store {
     degraded_since: Option<std::time::Instant>,
     /// Calls that got no audio file because storage was failing.
     pub calls_not_written: u64,
+    /// Signs each finished recording's manifest (docs/manifests.md); `None`: recordings are not sealed.
+    sealer: Option<rec_catalog::seal::Sealer>,
 }
 
 fn party(p: &rec_engine::Party) -> Party {
@@ -163,7 +165,18 @@ impl Store {
             errors: Vec::new(),
             degraded_since: None,
             calls_not_written: 0,
+            sealer: None,
         })
+    }
+
+    /// From now on every finished call is sealed into the manifest chain with `sealer`; calls finished
+    /// earlier without a manifest (interrupted ones after [`recover`]) are sealed at once.
+    pub fn set_sealer(&mut self, sealer: rec_catalog::seal::Sealer) {
+        let (_, errors) =
+            self.catalog
+                .seal_unsealed(&self.root, &sealer, crate::integrity::now_us());
+        self.errors.extend(errors);
+        self.sealer = Some(sealer);
     }
 
     /// A call started: its catalog row is created (status `recording`).
@@ -379,6 +392,11 @@ impl Store {
         };
         if let Err(e) = r {
             self.errors.push(format!("catalog: {e}"));
+        } else if let Some(sealer) = &self.sealer {
+            let now = crate::integrity::now_us();
+            if let Err(e) = self.catalog.seal_call(&self.root, sealer, &o.record, now) {
+                self.errors.push(format!("sealing the manifest: {e}"));
+            }
         }
         (o.record.file.clone(), o.write_failed)
     }

@@ -170,7 +170,8 @@ fn run_inner(args: Args) -> Result<(), String> {
 
     // 2. the pieces, all checked before anything runs
     let engine = Engine::new(ecfg).map_err(|e| format!("configuration [policy]: {e}"))?;
-    let store = Store::open(&root, ext)?;
+    let mut store = Store::open(&root, ext)?;
+    store.set_sealer(crate::integrity::sealer(&cfg, &root)?); // seals the interrupted calls recovered above
     let cap = if cfg.capture.interface.trim().is_empty() {
         None
     } else {
@@ -341,6 +342,7 @@ fn run_inner(args: Args) -> Result<(), String> {
     };
     let sip_sender = to_engine;
     let mut last_report = Instant::now();
+    let retention_thread = crate::integrity::spawn_sweeper(&cfg, &root, Arc::clone(&stop))?;
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
         publish_capture(&metrics, &cap_stats, &stats, &mirror_stats);
@@ -363,6 +365,9 @@ fn run_inner(args: Args) -> Result<(), String> {
     let _ = forward.join();
     let _ = engine_thread.join();
     let _ = store_thread.join();
+    if let Some(t) = retention_thread {
+        let _ = t.join();
+    }
     if let Some(t) = admin_thread {
         let _ = t.join();
     }
