@@ -31,6 +31,7 @@ pub mod range;
 pub mod view;
 
 mod api;
+mod integrity;
 mod tls;
 
 use std::future::Future;

@@ -225,7 +225,7 @@ impl Catalog {
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let body = Body::Recording {
-            call: call_facts(call),
+            call: Box::new(call_facts(call)),
             interrupted: call.status == CallStatus::Interrupted,
             files,
         };
@@ -310,6 +310,19 @@ impl Catalog {
                 hold: hold.id,
                 reason: hold.reason,
             });
+        }
+        // never delete outside the recordings directory, whatever a (possibly edited) row says
+        let canonical_root =
+            std::fs::canonicalize(root).map_err(|e| io_err(format!("{}: {e}", root.display())))?;
+        for f in call_files(&call) {
+            let p = Path::new(&f);
+            let parent = p.parent().and_then(|d| std::fs::canonicalize(d).ok());
+            if !parent.is_some_and(|d| d.starts_with(&canonical_root)) {
+                return Err(io_err(format!(
+                    "catalog row {id}: {f} is not inside the recordings directory {}: not deleted",
+                    root.display()
+                )));
+            }
         }
         let seq = match self.seal_of(id)? {
             Some(s) => s,

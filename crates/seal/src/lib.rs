@@ -153,8 +153,8 @@ impl CallFacts {
 pub enum Body {
     /// A finalised (or, with `interrupted`, recovered) recording.
     Recording {
-        /// The call.
-        call: CallFacts,
+        /// The call (boxed: far larger than a deletion).
+        call: Box<CallFacts>,
         /// The recording was cut short by a crash or restart and recovered at the next start.
         interrupted: bool,
         /// Its files, sorted by path.

@@ -67,7 +67,7 @@ fn chain(key: &SigningKey, bodies: Vec<Body>) -> (Vec<ChainEntry>, Vec<(u64, Str
 
 fn recording(id: i64) -> Body {
     Body::Recording {
-        call: call(id),
+        call: Box::new(call(id)),
         interrupted: false,
         files: vec![file(id, format!("audio {id}").as_bytes())],
     }
