@@ -152,3 +152,55 @@ fn rules_clock_holds_and_sealed_deletions() {
         "{lines:?}"
     );
 }
+
+/// Not a test: writes the data set of the `recorder verify --all` benchmark (BENCHMARKS.md) into
+/// `$SEAL_BENCH_DIR`: `$SEAL_BENCH_FILES` sealed recordings (default 64) of `$SEAL_BENCH_MIB` MiB (default 16)
+/// each, signed with the key `$SEAL_BENCH_DIR/signing-key.pem`.
+#[test]
+#[ignore]
+fn write_verify_benchmark_data_set() {
+    let Ok(dir) = std::env::var("SEAL_BENCH_DIR") else {
+        return;
+    };
+    let root = Path::new(&dir);
+    std::fs::create_dir_all(root).unwrap();
+    let files: usize = std::env::var("SEAL_BENCH_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64);
+    let mib: usize = std::env::var("SEAL_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16);
+    let s = sealer();
+    std::fs::write(
+        root.join("signing-key.pem"),
+        rec_seal::signing_key_pem(&s.key),
+    )
+    .unwrap();
+    let mut c = Catalog::open(root.join("catalog.sqlite")).unwrap();
+    let mut block = vec![0u8; 1 << 20];
+    for i in 0..files {
+        let id = format!("bench-{i}@x");
+        let path = rec_catalog::naming::recording_path(root, T0 + i as i64, &id, "wav");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut f = std::fs::File::create(&path).unwrap();
+        for j in 0..mib {
+            block[..8].copy_from_slice(&((i * mib + j) as u64).to_le_bytes());
+            std::io::Write::write_all(&mut f, &block).unwrap();
+        }
+        let mut r = CallRecord {
+            call_id: id,
+            from: Party::from_uri(None, "sip:alice@contoso.example", None),
+            to: Party::from_uri(None, "sip:bob@contoso.example", None),
+            started_at_us: T0 + i as i64,
+            ended_at_us: Some(T0 + 60_000_000),
+            status: CallStatus::Complete,
+            file: Some(path.display().to_string()),
+            format: Some("wav".into()),
+            ..CallRecord::default()
+        };
+        c.insert_call(&mut r).unwrap();
+        c.seal_call(root, &s, &r, T0 + DAY).unwrap();
+    }
+}
