@@ -215,8 +215,12 @@ impl Catalog {
     ) -> crate::Result<u64> {
         let mut files = Vec::new();
         for f in call_files(call) {
-            let (sha256, size) = digest_file(Path::new(&f))
-                .map_err(|e| io_err(format!("cannot hash {f} to seal it: {e}")))?;
+            let (sha256, size) = match digest_file(Path::new(&f)) {
+                Ok(d) => d,
+                // never written (storage failed before anything reached the disk): nothing to seal
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io_err(format!("cannot hash {f} to seal it: {e}"))),
+            };
             files.push(FileDigest {
                 path: relative(root, &f),
                 sha256,

@@ -371,6 +371,13 @@ impl Store {
                 rtp_file = Some(path.display().to_string());
             }
         }
+        if o.record
+            .file
+            .as_ref()
+            .is_some_and(|f| !Path::new(f).exists())
+        {
+            o.record.file = None; // removed by `repair`: nothing was written
+        }
         o.record.streams = report
             .streams
             .iter()
@@ -459,7 +466,12 @@ fn repair(part: &Path, final_path: &Path) -> std::io::Result<()> {
     let mut f = File::options().read(true).write(true).open(part)?;
     let len = f.metadata()?.len();
     match ext {
-        "wav" if len >= 44 => {
+        "wav" if len < 44 => {
+            // not even a header reached the disk (it was full): no file rather than an unplayable one
+            drop(f);
+            return std::fs::remove_file(part);
+        }
+        "wav" => {
             // whole sample frames only; sizes from what is on disk
             let mut head = [0u8; 44];
             std::io::Read::read_exact(&mut f, &mut head)?;
