@@ -58,7 +58,7 @@ pub(crate) struct AppState {
 
 /// The token name of an authenticated request (request and response extension).
 #[derive(Clone, Debug)]
-struct TokenName(String);
+pub(crate) struct TokenName(pub(crate) String);
 
 /// An error answer: `{"error": "...", "parameter": "..."}`.
 #[derive(Debug)]
@@ -77,7 +77,7 @@ impl ApiError {
         }
     }
 
-    fn param(parameter: &'static str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn param(parameter: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
@@ -107,7 +107,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     let mut protected = Router::new()
         .route("/api/recordings", get(list))
         .route("/api/recordings/{id}", get(one))
-        .route("/api/recordings/{id}/audio", get(audio));
+        .route("/api/recordings/{id}/audio", get(audio))
+        .merge(crate::integrity::routes());
     let mut public = Router::new().route("/healthz", get(healthz));
     if state.metrics_public {
         public = public.route("/metrics", get(metrics));
@@ -123,7 +124,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-fn now_us() -> i64 {
+pub(crate) fn now_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
@@ -225,7 +226,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 
 /// Runs `f` with a catalog connection from the pool (opening one read-only if none is free) on the
 /// blocking thread pool.
-async fn with_catalog<T: Send + 'static>(
+pub(crate) async fn with_catalog<T: Send + 'static>(
     state: &Arc<AppState>,
     f: impl FnOnce(&Catalog) -> rec_catalog::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -352,7 +353,7 @@ async fn list(
 }
 
 /// A catalog row id from the path: decimal digits only, positive.
-fn parse_id(text: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_id(text: &str) -> Result<i64, ApiError> {
     if text.is_empty() || text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::param(
             "id",
@@ -387,7 +388,9 @@ async fn one(
     id: Result<UrlPath<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let call = get_call(&state, id).await?;
-    Ok(Json(CallView::new(&call)).into_response())
+    // the view plus its verification state and legal hold (crate::integrity)
+    let view = crate::integrity::call_json(&state, call).await?;
+    Ok(Json(view).into_response())
 }
 
 /// The audio file opened for serving.

@@ -33,6 +33,7 @@ pub mod view;
 
 mod api;
 mod sealed_api;
+mod integrity;
 mod tls;
 
 use std::future::Future;

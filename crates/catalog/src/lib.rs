@@ -18,7 +18,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod holds;
 pub mod naming;
+pub mod retention;
+pub mod seal;
 pub mod time;
 
 use std::path::Path;
@@ -250,13 +253,33 @@ pub enum CatalogError {
     /// [`Catalog::update_call`] on a record without an id, or with an id that is not in the catalog.
     #[error("catalog has no call row {0:?}")]
     NoSuchCall(Option<i64>),
+    /// Sealing or verifying failed (a file could not be read or written).
+    #[error("seal: {0}")]
+    Seal(String),
+    /// A legal hold covers the recording: it is not deleted.
+    #[error("catalog row {id} is under legal hold {hold} ({reason}): not deleted")]
+    Held {
+        /// The call row.
+        id: i64,
+        /// The hold.
+        hold: i64,
+        /// The hold's reason.
+        reason: String,
+    },
+    /// A hold request is unusable.
+    #[error("legal hold: {0}")]
+    BadHold(String),
+    /// No active hold with this id.
+    #[error("no active legal hold {0}")]
+    NoSuchHold(i64),
 }
 
 /// Result of catalog operations.
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 
 /// The schema migrations, in order: migration `i` takes a file from version `i` to `i + 1`.
-const MIGRATIONS: &[fn(&Transaction) -> rusqlite::Result<()>] = &[migrate_v1, migrate_v2];
+const MIGRATIONS: &[fn(&Transaction) -> rusqlite::Result<()>] =
+    &[migrate_v1, migrate_v2, migrate_v3];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -339,6 +362,34 @@ fn migrate_v2(tx: &Transaction) -> rusqlite::Result<()> {
         update.execute(params![id, fd, fr, td, tr])?;
     }
     Ok(())
+}
+
+/// v3: the seal chain's entries (the hash of each manifest, so a removed tail is seen) and legal holds.
+fn migrate_v3(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE seal_chain (
+            seq INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            call_row INTEGER NOT NULL,
+            call_id TEXT NOT NULL,
+            manifest_sha256 TEXT NOT NULL,
+            sealed_at_us INTEGER NOT NULL
+        );
+        CREATE INDEX seal_chain_call ON seal_chain(call_row);
+        CREATE TABLE legal_holds (
+            id INTEGER PRIMARY KEY,
+            call_id TEXT,
+            number TEXT,
+            since_us INTEGER,
+            until_us INTEGER,
+            reason TEXT NOT NULL,
+            set_by TEXT NOT NULL,
+            set_at_us INTEGER NOT NULL,
+            lifted_at_us INTEGER,
+            lifted_by TEXT,
+            lift_reason TEXT
+        );",
+    )
 }
 
 fn digit_columns(number: Option<&str>) -> (Option<String>, Option<String>) {

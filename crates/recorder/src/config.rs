@@ -33,6 +33,10 @@ pub struct Config {
     pub homer: rec_mirror::homer::HomerConfig,
     /// `[encryption]`: encryption at rest of recordings and journal (docs/encryption.md).
     pub encryption: crate::encryption::EncryptionConfig,
+    /// `[integrity]`: signed manifests (docs/manifests.md).
+    pub integrity: crate::integrity::IntegrityConfig,
+    /// `[retention]`: how long recordings are kept.
+    pub retention: rec_catalog::retention::RetentionConfig,
 }
 
 /// `[capture]` of recorder.toml.
@@ -183,6 +187,10 @@ mod tests {
             "kek_file",
             "kek_env",
             "old_keys",
+            "signing_key_file",
+            "node_id",
+            "default_days",
+            "sweep_interval_s",
         ] {
             assert!(
                 BUNDLED.lines().any(|l| l.trim_start().starts_with(key)),

@@ -7,6 +7,7 @@ mod config;
 mod daemon;
 mod encryption;
 mod export_cmd;
+mod integrity;
 mod mirror_cmd;
 mod query_cmd;
 mod replay;
@@ -90,6 +91,16 @@ enum Command {
     /// what to the audit log. Exit code 2: unknown call, missing file or key, a file that fails
     /// authentication (the message says which chunk and why), or an unwritable output.
     Export(export_cmd::Args),
+    /// Check the signed manifests: signatures, file hashes, catalog rows and the chain (docs/manifests.md).
+    ///
+    /// Prints one line per altered, missing, extra or reordered item (`altered: <item>: <what>`) and a summary
+    /// with the chain head on standard error. Exit code 0: intact; 1: something was found; 2: cannot check
+    /// (no catalog, no key).
+    Verify(integrity::VerifyArgs),
+    /// Apply the retention policy ([retention] of recorder.toml): delete expired recordings not under legal
+    /// hold, each deletion sealed into the manifest chain. Exit code 0: done; 1: some deletion failed; 2: bad
+    /// configuration or catalog.
+    Retention(integrity::RetentionArgs),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +111,8 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Run(args) => daemon::run(args),
         Command::Mirror(args) => mirror_cmd::run(args),
+        Command::Verify(args) => integrity::verify_cmd(args),
+        Command::Retention(args) => integrity::retention_cmd(args),
         Command::Export(args) => export_cmd::run(args),
         Command::Completions { shell } => {
             clap_complete::generate(

@@ -44,6 +44,8 @@ pub struct Store {
     pub last_ended: Option<CallRecord>,
     /// Encryption at rest: new files are sealed with the ring's current key (docs/encryption.md).
     keys: Option<Arc<Keyring>>,
+    /// Signs each finished recording's manifest (docs/manifests.md); `None`: recordings are not sealed.
+    sealer: Option<rec_catalog::seal::Sealer>,
 }
 
 fn party(p: &rec_engine::Party) -> Party {
@@ -182,12 +184,23 @@ impl Store {
             calls_not_written: 0,
             last_ended: None,
             keys: None,
+            sealer: None,
         })
     }
 
     /// Encrypts every file created from now on with the ring's current key (`None`: files in clear).
     pub fn set_encryption(&mut self, keys: Option<Arc<Keyring>>) {
         self.keys = keys;
+    }
+
+    /// From now on every finished call is sealed into the manifest chain with `sealer`; calls finished
+    /// earlier without a manifest (interrupted ones after [`recover`]) are sealed at once.
+    pub fn set_sealer(&mut self, sealer: rec_catalog::seal::Sealer) {
+        let (_, errors) =
+            self.catalog
+                .seal_unsealed(&self.root, &sealer, crate::integrity::now_us());
+        self.errors.extend(errors);
+        self.sealer = Some(sealer);
     }
 
     /// A call started: its catalog row is created (status `recording`).
@@ -389,6 +402,13 @@ impl Store {
                 rtp_file = Some(path.display().to_string());
             }
         }
+        if o.record
+            .file
+            .as_ref()
+            .is_some_and(|f| !Path::new(f).exists())
+        {
+            o.record.file = None; // removed by `repair`: nothing was written
+        }
         o.record.streams = report
             .streams
             .iter()
@@ -410,6 +430,11 @@ impl Store {
         };
         if let Err(e) = r {
             self.errors.push(format!("catalog: {e}"));
+        } else if let Some(sealer) = &self.sealer {
+            let now = crate::integrity::now_us();
+            if let Err(e) = self.catalog.seal_call(&self.root, sealer, &o.record, now) {
+                self.errors.push(format!("sealing the manifest: {e}"));
+            }
         }
         let file = o.record.file.clone();
         self.last_ended = Some(o.record);
@@ -485,7 +510,12 @@ fn repair(part: &Path, final_path: &Path, keys: Option<&Keyring>) -> std::io::Re
     let mut f = File::options().read(true).write(true).open(part)?;
     let len = f.metadata()?.len();
     match ext {
-        "wav" if len >= 44 => {
+        "wav" if len < 44 => {
+            // not even a header reached the disk (it was full): no file rather than an unplayable one
+            drop(f);
+            return std::fs::remove_file(part);
+        }
+        "wav" => {
             // whole sample frames only; sizes from what is on disk
             let mut head = [0u8; 44];
             std::io::Read::read_exact(&mut f, &mut head)?;

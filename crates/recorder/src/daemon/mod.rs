@@ -200,6 +200,7 @@ fn run_inner(args: Args) -> Result<(), String> {
     let engine = Engine::new(ecfg).map_err(|e| format!("configuration [policy]: {e}"))?;
     let mut store = Store::open(&root, ext)?;
     store.set_encryption(write_keys.clone());
+    store.set_sealer(crate::integrity::sealer(&cfg, &root)?); // seals the interrupted calls recovered above
     let cap = if cfg.capture.interface.trim().is_empty() {
         None
     } else {
@@ -403,6 +404,7 @@ fn run_inner(args: Args) -> Result<(), String> {
             tracing::info!(period_ms = p.as_millis() as u64, "systemd watchdog enabled");
         }
     }
+    let retention_thread = crate::integrity::spawn_sweeper(&cfg, &root, Arc::clone(&stop))?;
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(Duration::from_millis(100));
         if reload_asked.swap(false, Ordering::Relaxed) {
@@ -442,6 +444,9 @@ fn run_inner(args: Args) -> Result<(), String> {
     let _ = forward.join();
     let _ = engine_thread.join();
     let _ = store_thread.join();
+    if let Some(t) = retention_thread {
+        let _ = t.join();
+    }
     if let Some(t) = admin_thread {
         let _ = t.join();
     }

@@ -174,6 +174,7 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
         .unwrap_or_else(|| PathBuf::from(&cfg.recording.out));
     let mut store = Store::open(&out, ext)?;
     store.set_encryption(cfg.encryption.writing_keys()?);
+    store.set_sealer(crate::integrity::sealer(&cfg, &out)?);
 
     let (total, _) = inputs.progress();
     let bar = (std::io::stderr().is_terminal() && total > 32 << 20).then(|| {
