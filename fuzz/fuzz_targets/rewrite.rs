@@ -12,11 +12,15 @@ fuzz_target!(|data: &[u8]| {
         ..RewriteConfig::default()
     };
     let mut rewriter = Rewriter::new(config, &PolicyConfig::default()).unwrap();
-    let Ok(account) = rewriter.rewrite(data) else { return };
+    let Ok(account) = rewriter.rewrite(data) else {
+        return;
+    };
     let _ = account.to_string();
     if let Some(output) = account.output {
         rec_sip::Message::parse(&output).expect("rewritten message parses");
-        let again = rewriter.rewrite(&output).expect("rewritten message is accepted");
+        let again = rewriter
+            .rewrite(&output)
+            .expect("rewritten message is accepted");
         assert!(again.output.is_none(), "rewrite is idempotent");
     }
 });

@@ -3,10 +3,22 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    for parsed in [rec_sip::Message::parse(data), rec_sip::Message::parse_lenient(data)] {
+    for parsed in [
+        rec_sip::Message::parse(data),
+        rec_sip::Message::parse_lenient(data),
+    ] {
         let Ok(message) = parsed else { continue };
-        let _ = (message.start_line(), message.method(), message.status_code());
-        let _ = (message.call_id(), message.from(), message.to(), message.cseq());
+        let _ = (
+            message.start_line(),
+            message.method(),
+            message.status_code(),
+        );
+        let _ = (
+            message.call_id(),
+            message.from(),
+            message.to(),
+            message.cseq(),
+        );
         let _ = message.p_asserted_identities().count();
         for header in message.headers() {
             assert!(header.value_range.end <= data.len());

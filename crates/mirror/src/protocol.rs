@@ -192,6 +192,9 @@ pub enum FrameError {
     /// Message id 0 is reserved.
     #[error("message id 0 is reserved")]
     ZeroId,
+    /// Encoding: the timestamp's seconds do not fit HEP's 32-bit seconds chunk (after 2106-02-07).
+    #[error("timestamp {0} µs is beyond HEP's 32-bit seconds; message not encoded")]
+    TimestampOutOfRange(u64),
 }
 
 fn vendor_u64(c: &Chunk<'_>) -> Result<u64, FrameError> {
@@ -275,11 +278,17 @@ pub fn frame_of<'a>(packet: &HepPacket<'a>) -> Result<Frame<'a>, FrameError> {
     })
 }
 
-/// Appends a message frame (filter → recorder) to `out`.
+/// Appends a message frame (filter → recorder) to `out`. Refuses id 0 and a timestamp whose seconds do not fit
+/// HEP's 32-bit chunk (a decoded frame can carry one: microseconds ≥ 10⁶ next to the largest seconds), leaving
+/// `out` as it was.
 pub fn encode_message(msg: &Message<'_>, out: &mut Vec<u8>) -> Result<(), FrameError> {
     if msg.id == Some(0) {
         return Err(FrameError::ZeroId);
     }
+    let ts_sec = msg
+        .at_us
+        .map(|t| u32::try_from(t / 1_000_000).map_err(|_| FrameError::TimestampOutOfRange(t)))
+        .transpose()?;
     let (src_ip, src_port) = split(msg.src);
     let (dst_ip, dst_port) = split(msg.dst);
     let fields = HepFields {
@@ -288,7 +297,7 @@ pub fn encode_message(msg: &Message<'_>, out: &mut Vec<u8>) -> Result<(), FrameE
         dst_ip,
         src_port,
         dst_port,
-        ts_sec: msg.at_us.map(|t| (t / 1_000_000) as u32),
+        ts_sec,
         ts_usec: msg.at_us.map(|t| (t % 1_000_000) as u32),
         proto_type: Some(hep::PROTO_SIP),
         payload: Some(msg.payload),
