@@ -29,6 +29,27 @@ pub struct Config {
     pub admin: rec_admin::AdminSettings,
     /// `[mirror]`: the mTLS mirror server and plain HEP listeners of `recorder run` (docs/mirror-protocol.md).
     pub mirror: rec_mirror::MirrorConfig,
+    /// `[engine]`: bounds and trust order of the recording engine (docs/hardening.md).
+    pub engine: EngineSection,
+}
+
+/// `[engine]` of recorder.toml.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// Calls tracked at once (at the bound, the call that got least far gives way).
+    pub max_calls: usize,
+    /// Signaling sources, most trusted first: "mirror", "hep", "capture"; unlisted sources are ignored.
+    pub trust: Vec<String>,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        EngineSection {
+            max_calls: 100_000,
+            trust: vec!["mirror".into(), "hep".into(), "capture".into()],
+        }
+    }
 }
 
 /// `[capture]` of recorder.toml.
@@ -175,6 +196,8 @@ mod tests {
             "hep_enabled",
             "hep_listen",
             "hep_sources",
+            "max_calls",
+            "trust",
         ] {
             assert!(
                 BUNDLED.lines().any(|l| l.trim_start().starts_with(key)),

@@ -5,6 +5,7 @@
 
 mod config;
 mod daemon;
+mod hostile_metrics;
 mod mirror_cmd;
 mod query_cmd;
 mod replay;
