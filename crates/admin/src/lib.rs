@@ -51,7 +51,7 @@ use tower::ServiceExt;
 
 pub use api::{DEFAULT_LIMIT, MAX_CALL_ID_LEN, MAX_LIMIT, MAX_NUMBER_LEN, RECORDING_STATUS_HEADER};
 pub use auth::{token_sha256_hex, TokenEntry};
-pub use metrics::{DropReason, HepRefusal, Metrics, MirrorEvent, Queue};
+pub use metrics::{DropReason, EvictClass, HepRefusal, Metrics, MirrorEvent, Queue, SignalingRefusal};
 
 /// Longest a client may take for the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -274,6 +274,78 @@ impl Label for DropReason {
     }
 }
 
+/// How far a call pushed out of the full call table had got (`recorder_calls_evicted_total{class=…}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EvictClass {
+    /// No response to its INVITE at all (what an INVITE flood looks like).
+    Unanswered,
+    /// A provisional response only.
+    Provisional,
+    /// An answer or media, not both.
+    HalfEstablished,
+    /// Not evicted: a new INVITE refused because every tracked call is answered with media (or more trusted).
+    Refused,
+}
+
+impl Label for EvictClass {
+    const NAME: &'static str = "class";
+    const ALL: &'static [EvictClass] = &[
+        EvictClass::Unanswered,
+        EvictClass::Provisional,
+        EvictClass::HalfEstablished,
+        EvictClass::Refused,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn value(self) -> &'static str {
+        match self {
+            EvictClass::Unanswered => "unanswered",
+            EvictClass::Provisional => "provisional",
+            EvictClass::HalfEstablished => "half_established",
+            EvictClass::Refused => "refused",
+        }
+    }
+}
+
+/// Why the engine refused what a SIP message asked for (`recorder_signaling_refused_total{reason=…}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignalingRefusal {
+    /// The message's source ranks below the source that created its call (trust order).
+    Untrusted,
+    /// The message's source is not in `[engine] trust`.
+    SourceNotTrusted,
+    /// The message's tags name another dialog than its Call-ID's call.
+    ForeignDialog,
+    /// An SDP named media addresses or SSRCs another call owns.
+    FlowTakeover,
+}
+
+impl Label for SignalingRefusal {
+    const NAME: &'static str = "reason";
+    const ALL: &'static [SignalingRefusal] = &[
+        SignalingRefusal::Untrusted,
+        SignalingRefusal::SourceNotTrusted,
+        SignalingRefusal::ForeignDialog,
+        SignalingRefusal::FlowTakeover,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn value(self) -> &'static str {
+        match self {
+            SignalingRefusal::Untrusted => "untrusted",
+            SignalingRefusal::SourceNotTrusted => "source_not_trusted",
+            SignalingRefusal::ForeignDialog => "foreign_dialog",
+            SignalingRefusal::FlowTakeover => "flow_takeover",
+        }
+    }
+}
+
 /// The recorder's internal queues (`recorder_queue_depth{queue=…}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Queue {
@@ -465,6 +537,10 @@ pub struct Metrics {
     pub mirror_events: CounterVec<MirrorEvent>,
     /// `recorder_hep_refused_total{reason}`: plain HEP packets refused, by reason.
     pub hep_refused: CounterVec<HepRefusal>,
+    /// `recorder_calls_evicted_total{class}`: calls pushed out of the full call table (and INVITEs refused).
+    pub calls_evicted: CounterVec<EvictClass>,
+    /// `recorder_signaling_refused_total{reason}`: SIP the trust order or flow ownership kept from a call.
+    pub signaling_refused: CounterVec<SignalingRefusal>,
 }
 
 impl Default for Metrics {
@@ -496,6 +572,8 @@ impl Metrics {
         "recorder_queue_depth",
         "recorder_mirror_events_total",
         "recorder_hep_refused_total",
+        "recorder_calls_evicted_total",
+        "recorder_signaling_refused_total",
     ];
 
     /// The `Content-Type` of [`render`](Metrics::render)'s output.
@@ -517,6 +595,8 @@ impl Metrics {
             queue_depth: GaugeVec::default(),
             mirror_events: CounterVec::default(),
             hep_refused: CounterVec::default(),
+            calls_evicted: CounterVec::default(),
+            signaling_refused: CounterVec::default(),
         }
     }
 
@@ -678,6 +758,21 @@ impl Metrics {
         );
         labelled::<HepRefusal>(&mut out, "recorder_hep_refused_total", |l| {
             self.hep_refused.get(l).to_string()
+            "recorder_calls_evicted_total",
+            Kind::Counter,
+            "Calls pushed out of the full call table by class, and INVITEs refused at the bound.",
+        );
+        labelled::<EvictClass>(&mut out, "recorder_calls_evicted_total", |l| {
+            self.calls_evicted.get(l).to_string()
+        });
+        head(
+            &mut out,
+            "recorder_signaling_refused_total",
+            Kind::Counter,
+            "SIP kept from changing a call by the trust order or flow ownership, by reason.",
+        );
+        labelled::<SignalingRefusal>(&mut out, "recorder_signaling_refused_total", |l| {
+            self.signaling_refused.get(l).to_string()
         });
         out
     }
@@ -924,6 +1019,12 @@ mod tests {
             assert!(doc.contains(&format!("`{}`", l.value())), "{:?}", l);
         }
         for l in Queue::ALL {
+            assert!(doc.contains(&format!("`{}`", l.value())), "{:?}", l);
+        }
+        for l in EvictClass::ALL {
+            assert!(doc.contains(&format!("`{}`", l.value())), "{:?}", l);
+        }
+        for l in SignalingRefusal::ALL {
             assert!(doc.contains(&format!("`{}`", l.value())), "{:?}", l);
         }
     }

@@ -222,6 +222,13 @@ pub(crate) struct Call {
     pub closing: Option<(i64, String)>,
     /// SDPs applied so far (numbers the key batches).
     pub sdp_count: u32,
+    /// A response to the initial INVITE was seen (eviction class 1).
+    pub responded: bool,
+    /// Trust rank of the source whose INVITE created the call: only messages from sources ranked at least
+    /// as high change it (see `trust.rs`).
+    pub trust: u8,
+    /// Place in the eviction order (see `evict.rs`).
+    pub evict_key: Option<crate::evict::EvictKey>,
 }
 
 impl Call {
@@ -248,6 +255,9 @@ impl Call {
             standalone: false,
             closing: None,
             sdp_count: 0,
+            responded: false,
+            trust: 0,
+            evict_key: None,
         }
     }
 

@@ -3,22 +3,41 @@
 use rec_sip::{Message, StartLine};
 
 use crate::call::{absorb_headers, meta_from_invite, party_of, read_sdp, Call, SdpMedia};
-use crate::flows::FlowRef;
+use crate::flows::{may_take, Claim, FlowRef};
 use crate::report::{CallReport, CallStatus, Side};
-use crate::{media, CallHandle, Engine, Output, SipMeta};
+use crate::{evict, media, CallHandle, Engine, Output, SipMeta};
 
 impl Engine {
-    pub(crate) fn on_sip(&mut self, at_us: i64, _meta: SipMeta, bytes: &[u8]) {
+    pub(crate) fn on_sip(&mut self, at_us: i64, meta: SipMeta, bytes: &[u8]) {
+        if let Some(handle) = self.handle_sip(at_us, meta, bytes) {
+            self.reindex(handle);
+        }
+    }
+
+    /// Puts a call at its current place in the eviction order.
+    pub(crate) fn reindex(&mut self, handle: CallHandle) {
+        if let Some(call) = self.calls.get_mut(&handle) {
+            let key = (evict::class_of(call), call.trust, handle);
+            call.evict_key = Some(self.evict.place(call.evict_key, key));
+        }
+    }
+
+    /// Handles one message; returns the call it concerned (if it still exists).
+    fn handle_sip(&mut self, at_us: i64, meta: SipMeta, bytes: &[u8]) -> Option<CallHandle> {
+        let Some(rank) = self.trust.rank(meta.origin) else {
+            self.stats.sip_origin_refused += 1;
+            return None;
+        };
         let msg = match Message::parse_lenient(bytes) {
             Ok(m) => m,
             Err(_) => {
                 self.stats.sip_errors += 1;
-                return;
+                return None;
             }
         };
         let Some(call_id) = msg.call_id() else {
             self.stats.sip_errors += 1;
-            return;
+            return None;
         };
         self.stats.sip_messages += 1;
         let cseq_method = msg.cseq().map(|(_, m)| m.to_ascii_uppercase());
@@ -27,27 +46,26 @@ impl Engine {
         let is_invite = request_method.is_some_and(|m| m.eq_ignore_ascii_case("INVITE"));
         let handle = match self.by_call_id.get(call_id) {
             Some(&h) => h,
-            None if is_invite => match self.new_call(at_us, &msg) {
-                Some(h) => h,
-                None => return,
-            },
-            None => return,
+            None if is_invite => self.new_call(at_us, &msg, rank)?,
+            None => return None,
         };
-        let Some(call) = self.calls.get_mut(&handle) else {
-            return;
-        };
+        if !self.trusted_for(handle, rank, &msg, is_invite) {
+            return Some(handle);
+        }
+        let call = self.calls.get_mut(&handle)?;
         call.last_activity_us = at_us;
         absorb_headers(&mut call.meta, &msg);
         if !call.recorded {
             // only the end matters for calls the policy leaves alone
             if is_end(&msg, request_method, cseq_method.as_deref(), call.answered) {
                 self.forget_call(handle);
+                return None;
             } else if msg.status_code().is_some_and(|c| (200..300).contains(&c))
                 && cseq_method.as_deref() == Some("INVITE")
             {
                 call.answered = true;
             }
-            return;
+            return Some(handle);
         }
         let sender = call.sender_of(&msg);
         let has_sdp = msg.bodies().iter().any(|p| p.is_sdp());
@@ -58,9 +76,7 @@ impl Engine {
             }
             self.apply_sdp(handle, sender, sdp);
         }
-        let Some(call) = self.calls.get_mut(&handle) else {
-            return;
-        };
+        let call = self.calls.get_mut(&handle)?;
         let mut updated = false;
         if let Some(method) = request_method {
             let method = method.to_ascii_uppercase();
@@ -72,12 +88,12 @@ impl Engine {
                     if call.closing.is_none() {
                         call.closing = Some((at_us, format!("BYE from {}", sender.as_str())));
                     }
-                    return;
+                    return Some(handle);
                 }
-                "CANCEL" if call.closing.is_some() => return,
+                "CANCEL" if call.closing.is_some() => return Some(handle),
                 "CANCEL" => {
                     self.end_call(handle, at_us, "CANCEL from caller", false);
-                    return;
+                    return None;
                 }
                 "REFER" => {
                     if let Some(h) = msg.header("refer-to") {
@@ -122,6 +138,7 @@ impl Engine {
             }
         } else if let Some(code) = msg.status_code() {
             if cseq_method.as_deref() == Some("INVITE") {
+                call.responded = true;
                 if (200..300).contains(&code) {
                     if !call.answered {
                         call.answered = true;
@@ -147,7 +164,7 @@ impl Engine {
                         _ => code.to_string(),
                     };
                     self.end_call(handle, at_us, &reason, false);
-                    return;
+                    return None;
                 }
             }
         }
@@ -158,10 +175,61 @@ impl Engine {
             self.outputs
                 .push_back(Output::CallUpdated { call: handle, meta });
         }
+        Some(handle)
     }
 
-    fn new_call(&mut self, at_us: i64, msg: &Message<'_>) -> Option<CallHandle> {
-        if self.calls.len() >= self.cfg.max_calls {
+    /// Whether a message from a source of `rank` may change call `handle` (see `trust.rs`): less trusted
+    /// sources and other dialogs are refused (and counted). A more trusted source's initial INVITE takes the
+    /// call over from the less trusted source that created it, dropping the media that source declared.
+    fn trusted_for(
+        &mut self,
+        handle: CallHandle,
+        rank: u8,
+        msg: &Message<'_>,
+        is_invite: bool,
+    ) -> bool {
+        let Some(call) = self.calls.get_mut(&handle) else {
+            return false;
+        };
+        if rank < call.trust {
+            self.stats.sip_untrusted += 1;
+            return false;
+        }
+        let from_tag = msg.from().and_then(|f| f.tag().map(str::to_owned));
+        let to_tag = msg.to().and_then(|t| t.tag().map(str::to_owned));
+        if rank > call.trust {
+            call.trust = rank;
+            if is_invite && to_tag.is_none() {
+                // the trusted copy of the initial INVITE: what a less trusted source declared goes
+                call.caller_tag = from_tag.clone();
+                self.flows.remove_call(handle, &call.addrs, &call.ssrcs);
+                call.addrs.clear();
+                call.ssrcs.clear();
+                for slot in &mut call.media {
+                    for side in &mut slot.sides {
+                        side.keys = Default::default();
+                        side.pts.clear();
+                        side.ssrc_range = None;
+                        side.plain = false;
+                    }
+                }
+                call.notes.push(
+                    "signaling from a less trusted source was replaced by the same call's INVITE from a more trusted one"
+                        .into(),
+                );
+            }
+        }
+        if let Some(ct) = call.caller_tag.as_deref() {
+            if from_tag.as_deref() != Some(ct) && to_tag.as_deref() != Some(ct) {
+                self.stats.sip_foreign_dialog += 1;
+                return false;
+            }
+        }
+        true
+    }
+
+    fn new_call(&mut self, at_us: i64, msg: &Message<'_>, rank: u8) -> Option<CallHandle> {
+        if self.calls.len() >= self.cfg.max_calls && !self.make_room(at_us, rank) {
             self.stats.calls_refused += 1;
             return None;
         }
@@ -177,6 +245,7 @@ impl Engine {
         let mut call = Call::new(handle, meta, decision.record, self.cfg.format);
         call.meta.policy_reason = decision.reason;
         call.caller_tag = msg.from().and_then(|f| f.tag().map(str::to_owned));
+        call.trust = rank;
         if call.recorded {
             self.stats.calls_started += 1;
             self.outputs.push_back(Output::CallStarted {
@@ -188,36 +257,111 @@ impl Engine {
         }
         self.by_call_id.insert(call.meta.call_id.clone(), handle);
         self.calls.insert(handle, call);
+        self.reindex(handle);
         Some(handle)
     }
 
-    /// Adds what an SDP from `side` declares to the call and the flow table.
+    /// The call table is full: pushes out the call that got least far, if a new call from a source of
+    /// `rank` may push it out (see `evict.rs`).
+    fn make_room(&mut self, at_us: i64, rank: u8) -> bool {
+        let Some((class, _, victim)) = self.evict.victim(rank) else {
+            return false;
+        };
+        match class {
+            0 => self.stats.evicted_unanswered += 1,
+            1 => self.stats.evicted_provisional += 1,
+            _ => self.stats.evicted_half_established += 1,
+        }
+        let recorded = self.calls.get(&victim).is_some_and(|c| c.recorded);
+        if recorded {
+            self.end_call(
+                victim,
+                at_us,
+                "pushed out of the full call table by a new call (max_calls)",
+                true,
+            );
+        } else {
+            self.forget_call(victim);
+        }
+        true
+    }
+
+    /// Adds what an SDP from `side` declares to the call and the flow table. Addresses and SSRCs another call
+    /// owns are taken only where [`may_take`] allows it; each call holds at most
+    /// `max_flow_entries_per_call` of them.
     fn apply_sdp(&mut self, handle: CallHandle, side: Side, sdp: SdpMedia) {
+        let top = self.trust.highest();
+        let cap = self.cfg.max_flow_entries_per_call;
+        let Some(rank) = self.calls.get(&handle).map(|c| c.trust) else {
+            return;
+        };
+        for sec in &sdp.sections {
+            let flow = FlowRef {
+                call: handle,
+                media: sec.index as u16,
+                side,
+                rank,
+            };
+            let calls = &self.calls;
+            let allowed = |owner: &FlowRef| {
+                let has_media = calls
+                    .get(&owner.call)
+                    .is_some_and(|c| c.first_media_us.is_some());
+                may_take(owner, &flow, has_media, top)
+            };
+            let held = calls
+                .get(&handle)
+                .map_or(0, |c| c.addrs.len() + c.ssrcs.len());
+            let mut new_addrs = Vec::new();
+            let mut refused = 0u64;
+            let mut over = 0u64;
+            for a in &sec.addrs {
+                let own = calls.get(&handle).is_some_and(|c| c.addrs.contains(a));
+                if !own && held + new_addrs.len() >= cap {
+                    over += 1;
+                    continue;
+                }
+                match self.flows.add_addr(*a, flow, allowed) {
+                    Claim::Taken if !own => new_addrs.push(*a),
+                    Claim::Taken => {}
+                    Claim::Refused => refused += 1,
+                }
+            }
+            let mut new_ssrcs = Vec::new();
+            if let Some((first, last)) = sec.ssrc_range {
+                let room = cap.saturating_sub(held + new_addrs.len());
+                if (last.saturating_sub(first) as usize) < room {
+                    let (added, r) = self.flows.add_ssrc_range(first, last, flow, allowed);
+                    refused += r;
+                    new_ssrcs = added;
+                } else {
+                    over += 1;
+                }
+            }
+            self.stats.flow_takeovers_refused += refused;
+            self.stats.flow_entries_over_cap += over;
+            let Some(call) = self.calls.get_mut(&handle) else {
+                return;
+            };
+            call.addrs.extend(new_addrs);
+            for s in new_ssrcs {
+                if !call.ssrcs.contains(&s) {
+                    call.ssrcs.push(s);
+                }
+            }
+            if refused > 0 && call.notes.len() < 32 {
+                call.notes.push(format!(
+                    "{refused} media address(es) or SSRC(s) in an SDP from the {} belong to another call and were not taken over",
+                    side.as_str()
+                ));
+            }
+        }
         let Some(call) = self.calls.get_mut(&handle) else {
             return;
         };
         call.sdp_count += 1;
         let batch = call.sdp_count;
         for sec in sdp.sections {
-            let flow = FlowRef {
-                call: handle,
-                media: sec.index as u16,
-                side,
-            };
-            for a in &sec.addrs {
-                self.flows.add_addr(*a, flow);
-                if !call.addrs.contains(a) {
-                    call.addrs.push(*a);
-                }
-            }
-            if let Some((first, last)) = sec.ssrc_range {
-                let added = self.flows.add_ssrc_range(first, last, flow);
-                for s in added {
-                    if !call.ssrcs.contains(&s) {
-                        call.ssrcs.push(s);
-                    }
-                }
-            }
             if sec.bad_keys > 0 {
                 call.notes.push(format!(
                     "{} crypto line(s) from the {} could not be used (unsupported suite or malformed key parameters)",
@@ -257,6 +401,7 @@ impl Engine {
         let Some(mut call) = self.calls.remove(&handle) else {
             return;
         };
+        self.evict.remove(call.evict_key);
         if self.by_call_id.get(&call.meta.call_id) == Some(&handle) {
             self.by_call_id.remove(&call.meta.call_id);
         }
@@ -277,6 +422,7 @@ impl Engine {
 
     fn forget_call(&mut self, handle: CallHandle) {
         if let Some(call) = self.calls.remove(&handle) {
+            self.evict.remove(call.evict_key);
             if self.by_call_id.get(&call.meta.call_id) == Some(&handle) {
                 self.by_call_id.remove(&call.meta.call_id);
             }

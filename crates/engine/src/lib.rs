@@ -18,23 +18,26 @@
 mod call;
 mod config;
 mod dialog;
+mod evict;
 mod flows;
 mod keys;
 mod media;
 mod recording;
 mod report;
 mod signaling;
+mod trust;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
-use rec_packet::defrag::{DefragConfig, Defragmenter};
+use rec_packet::defrag::Defragmenter;
 use rec_packet::{LinkType, TurnTracker};
 use rec_rewrite::{Policy, RuleError};
 
-pub use config::{AudioFormat, EngineConfig, ManualKey};
+pub use config::{AudioFormat, EngineConfig, ManualKey, SipTcpLimits};
 pub use recording::{AudioChunk, RtpBatch};
 pub use report::{CallMeta, CallReport, CallStatus, DtmfRecord, Party, Side, StreamReport};
+pub use trust::SipOrigin;
 
 use call::Call;
 use flows::FlowTable;
@@ -54,6 +57,8 @@ pub struct SipMeta {
     pub src: Option<SocketAddr>,
     /// Receiver address, when known.
     pub dst: Option<SocketAddr>,
+    /// Which source handed the message in: decides what it may change (see [`EngineConfig::trust`]).
+    pub origin: SipOrigin,
 }
 
 /// One input. Times are capture (or receive) times in microseconds since the Unix epoch.
@@ -153,6 +158,24 @@ pub struct EngineStats {
     pub calls_refused: u64,
     /// Calls not recorded because of the policy.
     pub calls_not_recorded: u64,
+    /// Calls pushed out of a full call table that had had no response at all (eviction class 0).
+    pub evicted_unanswered: u64,
+    /// Calls pushed out of a full call table that had a provisional response only (class 1).
+    pub evicted_provisional: u64,
+    /// Calls pushed out of a full call table that had an answer or media but not both (class 2).
+    pub evicted_half_established: u64,
+    /// SIP messages ignored because their source ranks below the source that created their call.
+    pub sip_untrusted: u64,
+    /// SIP messages ignored because their source is not in the trust list at all.
+    pub sip_origin_refused: u64,
+    /// SIP messages of a call whose tags name another dialog (their SDP and requests are ignored).
+    pub sip_foreign_dialog: u64,
+    /// Media addresses or SSRCs another call's SDP tried to take from the call that owns them (refused).
+    pub flow_takeovers_refused: u64,
+    /// Media addresses or SSRCs not registered because the call already has the most it may hold.
+    pub flow_entries_over_cap: u64,
+    /// SIP-over-TCP connections dropped at a bound (streams, message size, buffered bytes).
+    pub sip_streams_dropped: u64,
 }
 
 /// The recorder's core. See the crate documentation.
@@ -164,6 +187,8 @@ pub struct Engine {
     by_call_id: HashMap<String, CallHandle>,
     next_handle: CallHandle,
     flows: FlowTable,
+    trust: trust::TrustOrder,
+    evict: evict::EvictionIndex,
     turn: TurnTracker,
     defrag: Defragmenter,
     tcp_sip: TcpSip,
@@ -197,9 +222,11 @@ impl Engine {
             by_call_id: HashMap::new(),
             next_handle: 1,
             flows: FlowTable::default(),
+            trust: trust::TrustOrder::new(&cfg.trust),
+            evict: evict::EvictionIndex::default(),
             turn: TurnTracker::default(),
-            defrag: Defragmenter::new(DefragConfig::default()),
-            tcp_sip: TcpSip::new(),
+            defrag: Defragmenter::new(cfg.defrag),
+            tcp_sip: TcpSip::new(&cfg.sip_tcp),
             outputs: VecDeque::new(),
             stats: EngineStats::default(),
             scratch: Vec::with_capacity(2048),
@@ -245,7 +272,9 @@ impl Engine {
 
     /// Counters.
     pub fn stats(&self) -> EngineStats {
-        self.stats
+        let mut s = self.stats;
+        s.sip_streams_dropped = self.tcp_sip.dropped;
+        s
     }
 
     /// Calls being tracked (recorded or not).

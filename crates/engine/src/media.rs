@@ -18,7 +18,7 @@ use crate::keys::{fnv1a, DecryptFailure};
 use crate::recording::MIXER_PLAYOUT_US;
 use crate::report::{CallMeta, DtmfRecord, Side};
 use crate::signaling::{looks_like_sip, sip_from_hep};
-use crate::{Engine, Output, SipMeta};
+use crate::{Engine, Output, SipMeta, SipOrigin};
 
 /// RTP header fields of the packet in the scratch buffer, after decryption.
 #[derive(Debug, Clone)]
@@ -66,6 +66,7 @@ impl Engine {
                     let meta = SipMeta {
                         src: f.src,
                         dst: f.dst,
+                        origin: SipOrigin::Capture,
                     };
                     self.on_sip(f.at_us, meta, &f.bytes);
                 }
@@ -95,6 +96,7 @@ impl Engine {
                 let meta = SipMeta {
                     src: f.src,
                     dst: f.dst,
+                    origin: SipOrigin::Hep,
                 };
                 self.on_sip(f.at_us, meta, &f.bytes);
             }
@@ -119,6 +121,7 @@ impl Engine {
                     let meta = SipMeta {
                         src: Some(src),
                         dst: Some(dst),
+                        origin: SipOrigin::Capture,
                     };
                     self.on_sip(at_us, meta, payload);
                 } else {
@@ -212,6 +215,7 @@ impl Engine {
         }
         self.scratch.clear();
         self.scratch.extend_from_slice(data);
+        let first_media = call.first_media_us.is_none();
         process_rtp(
             call,
             flow,
@@ -221,6 +225,10 @@ impl Engine {
             &mut self.outputs,
             &mut self.stats.decrypt_failures,
         );
+        if first_media {
+            // the call now carries media: it moves up the eviction order
+            self.reindex(flow.call);
+        }
     }
 
     /// RTP that matches no call: recorded on its own when keys were given by hand (`--key`) or plain RTP
@@ -288,10 +296,12 @@ impl Engine {
                 }
             }
         }
+        // made from media alone: the lowest rank, so any call's SDP naming the stream takes it
         let flow = FlowRef {
             call: handle,
             media: 0,
             side: Side::Caller,
+            rank: 0,
         };
         self.flows.add_ssrc(hdr.ssrc, flow);
         call.ssrcs.push(hdr.ssrc);
@@ -303,6 +313,7 @@ impl Engine {
         self.by_call_id.insert(call_id, handle);
         self.calls.insert(handle, call);
         self.record_media(flow, Arrival { at_us, carriage }, data, false);
+        self.reindex(handle);
     }
 }
 

@@ -8,10 +8,7 @@ use rec_packet::link::TcpSegment;
 use rec_packet::tcp::{StreamKey, TcpConfig, TcpEvent, TcpReassembler};
 use rec_sip::StreamFramer;
 
-/// Largest SIP message accepted from a TCP stream.
-const MAX_SIP_MESSAGE: usize = 256 << 10;
-/// SIP-over-TCP streams followed at once.
-const MAX_SIP_STREAMS: usize = 4096;
+use crate::config::SipTcpLimits;
 
 /// A SIP message found in the traffic, with the time and addresses it should be attributed to.
 #[derive(Debug)]
@@ -60,21 +57,29 @@ pub(crate) fn sip_from_hep(payload: &[u8], capture_us: i64) -> Option<FoundSip> 
 pub(crate) struct TcpSip {
     reassembler: TcpReassembler,
     framers: HashMap<StreamKey, StreamFramer>,
+    limits: SipTcpLimits,
+    /// Bytes of incomplete messages held by all framers (kept up to date on every push).
+    framed: usize,
     /// Messages dropped by the framer (bad or lying Content-Length).
     pub frame_errors: u64,
+    /// Connections refused or cut at a bound (streams, framer bytes).
+    pub dropped: u64,
 }
 
 impl TcpSip {
-    pub fn new() -> Self {
+    pub fn new(limits: &SipTcpLimits) -> Self {
         TcpSip {
             reassembler: TcpReassembler::new(TcpConfig {
-                max_streams: MAX_SIP_STREAMS,
-                max_buffered_per_stream: 512 << 10,
-                max_buffered_total: 32 << 20,
-                idle_timeout_micros: 900_000_000,
+                max_streams: limits.max_streams,
+                max_buffered_per_stream: limits.max_out_of_order_per_stream,
+                max_buffered_total: limits.max_out_of_order_total,
+                idle_timeout_micros: u64::try_from(limits.idle_timeout_us).unwrap_or(0),
             }),
             framers: HashMap::new(),
+            limits: *limits,
+            framed: 0,
             frame_errors: 0,
+            dropped: 0,
         }
     }
 
@@ -89,18 +94,33 @@ impl TcpSip {
             if seg.payload.is_empty() || !looks_like_sip(seg.payload) {
                 return;
             }
-            if self.framers.len() >= MAX_SIP_STREAMS {
+            if self.framers.len() >= self.limits.max_streams {
+                self.dropped += 1;
                 return;
             }
-            self.framers.insert(key, StreamFramer::new(MAX_SIP_MESSAGE));
+            self.framers
+                .insert(key, StreamFramer::new(self.limits.max_message));
         }
         let framers = &mut self.framers;
+        let max_message = self.limits.max_message;
+        let budget = self.limits.max_framed_total;
+        let framed = &mut self.framed;
+        let dropped = &mut self.dropped;
         let mut errors = 0;
         let at = u64::try_from(at_us).unwrap_or(0);
         let mut closed = Vec::new();
         self.reassembler.push(at, seg, |ev| match ev {
             TcpEvent::Data { stream, bytes } => {
                 if let Some(framer) = framers.get_mut(&stream) {
+                    let before = framer.buffered();
+                    if *framed - before + bytes.len() > budget {
+                        // the framers hold too much: this connection loses its incomplete message and
+                        // resynchronises on the next start line
+                        *framed -= before;
+                        *framer = StreamFramer::new(max_message);
+                        *dropped += 1;
+                        return;
+                    }
                     framer.push(bytes);
                     while let Some(frame) = framer.next_frame() {
                         match frame {
@@ -113,18 +133,20 @@ impl TcpSip {
                             Err(_) => errors += 1,
                         }
                     }
+                    *framed = *framed - before + framer.buffered();
                 }
             }
             TcpEvent::Gap { stream, .. } => {
                 // the framer resynchronises on the next start line
                 if let Some(framer) = framers.get_mut(&stream) {
-                    *framer = StreamFramer::new(MAX_SIP_MESSAGE);
+                    *framed -= framer.buffered();
+                    *framer = StreamFramer::new(max_message);
                 }
             }
             TcpEvent::Closed { stream, .. } => closed.push(stream),
         });
         for k in closed {
-            self.framers.remove(&k);
+            self.forget(&k);
         }
         self.frame_errors += errors;
     }
@@ -139,7 +161,13 @@ impl TcpSip {
                 }
             });
         for k in closed {
-            self.framers.remove(&k);
+            self.forget(&k);
+        }
+    }
+
+    fn forget(&mut self, key: &StreamKey) {
+        if let Some(f) = self.framers.remove(key) {
+            self.framed -= f.buffered();
         }
     }
 }

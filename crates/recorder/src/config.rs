@@ -37,6 +37,27 @@ pub struct Config {
     pub integrity: crate::integrity::IntegrityConfig,
     /// `[retention]`: how long recordings are kept.
     pub retention: rec_catalog::retention::RetentionConfig,
+    /// `[engine]`: bounds and trust order of the recording engine (docs/hardening.md).
+    pub engine: EngineSection,
+}
+
+/// `[engine]` of recorder.toml.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EngineSection {
+    /// Calls tracked at once (at the bound, the call that got least far gives way).
+    pub max_calls: usize,
+    /// Signaling sources, most trusted first: "mirror", "hep", "capture"; unlisted sources are ignored.
+    pub trust: Vec<String>,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        EngineSection {
+            max_calls: 100_000,
+            trust: vec!["mirror".into(), "hep".into(), "capture".into()],
+        }
+    }
 }
 
 /// `[capture]` of recorder.toml.
@@ -191,6 +212,8 @@ mod tests {
             "node_id",
             "default_days",
             "sweep_interval_s",
+            "max_calls",
+            "trust",
         ] {
             assert!(
                 BUNDLED.lines().any(|l| l.trim_start().starts_with(key)),

@@ -8,6 +8,7 @@ mod daemon;
 mod encryption;
 mod export_cmd;
 mod integrity;
+mod hostile_metrics;
 mod mirror_cmd;
 mod query_cmd;
 mod replay;

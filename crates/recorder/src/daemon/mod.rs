@@ -132,8 +132,11 @@ pub(crate) fn engine_config(
             }
         },
     };
+    let trust = engine_trust(&cfg.engine.trust)?;
     Ok(EngineConfig {
         format,
+        trust,
+        max_calls: cfg.engine.max_calls.max(1),
         mono: cfg.recording.mono,
         sample_rate: (cfg.recording.sample_rate != 0).then_some(cfg.recording.sample_rate),
         policy: cfg.policy.clone(),
@@ -142,6 +145,19 @@ pub(crate) fn engine_config(
         flush_interval_us: cfg.recording.flush_interval_ms.saturating_mul(1000) as i64,
         ..EngineConfig::default()
     })
+}
+
+/// `[engine] trust` as origins; `journal` is not a configurable source.
+fn engine_trust(names: &[String]) -> Result<Vec<rec_engine::SipOrigin>, String> {
+    names
+        .iter()
+        .map(|n| match rec_engine::SipOrigin::from_name(n) {
+            Some(o) if o != rec_engine::SipOrigin::Journal => Ok(o),
+            _ => Err(format!(
+                "configuration: [engine] trust lists {n:?}, not one of \"mirror\", \"hep\", \"capture\""
+            )),
+        })
+        .collect()
 }
 
 /// Runs `recorder run`.
@@ -321,6 +337,12 @@ fn run_inner(args: Args) -> Result<(), String> {
                 meta: SipMeta {
                     src: m.src,
                     dst: m.dst,
+                    origin: match m.origin {
+                        rec_mirror::Origin::Filter { .. } => rec_engine::SipOrigin::Mirror,
+                        rec_mirror::Origin::HepUdp | rec_mirror::Origin::HepTcp => {
+                            rec_engine::SipOrigin::Hep
+                        }
+                    },
                 },
                 bytes: m.bytes,
             });
@@ -704,4 +726,5 @@ fn publish_engine(metrics: &Metrics, engine: &Engine) {
     metrics
         .packets_dropped
         .set_total(DropReason::TurnError, s.turn_errors);
+    crate::hostile_metrics::publish(metrics, &s);
 }

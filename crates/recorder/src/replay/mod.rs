@@ -206,7 +206,11 @@ fn run_inner(args: Args) -> Result<ExitCode, String> {
                 }),
                 Item::Sip { at_us, bytes } => engine.handle_input(Input::Sip {
                     at_us,
-                    meta: SipMeta::default(),
+                    // the operator's own signaling file ranks above every source
+                    meta: SipMeta {
+                        origin: rec_engine::SipOrigin::Journal,
+                        ..SipMeta::default()
+                    },
                     bytes,
                 }),
             }
