@@ -758,6 +758,9 @@ impl Metrics {
         );
         labelled::<HepRefusal>(&mut out, "recorder_hep_refused_total", |l| {
             self.hep_refused.get(l).to_string()
+        });
+        head(
+            &mut out,
             "recorder_calls_evicted_total",
             Kind::Counter,
             "Calls pushed out of the full call table by class, and INVITEs refused at the bound.",
