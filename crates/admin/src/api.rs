@@ -51,6 +51,8 @@ pub(crate) struct AppState {
     pub audit: AuditLog,
     pub metrics: Arc<Metrics>,
     pub metrics_public: bool,
+    /// Body size and time limits (the `read_body` layer).
+    pub limits: Arc<crate::limits::AdminLimits>,
 }
 
 /// The token name of an authenticated request (request and response extension).
@@ -116,11 +118,15 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     protected
         .merge(public)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.limits.clone(),
+            crate::limits::read_body,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), audit))
         .with_state(state)
 }
 
-fn now_us() -> i64 {
+pub(crate) fn now_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))

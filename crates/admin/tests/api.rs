@@ -562,6 +562,8 @@ async fn startup_errors_name_the_problem_without_secrets() {
         catalog: dir.path().join("catalog.sqlite"),
         recordings_root: dir.path().to_path_buf(),
         metrics_public: false,
+        limits: rec_admin::AdminLimits::default(),
+        audit_rotation: rec_admin::Rotation::default(),
     };
     let e = AdminServer::bind(cfg.clone(), Arc::new(Metrics::new()))
         .await

@@ -3,6 +3,7 @@
 //! - [`protocol`]: the frames (HEPv3 with the recorder's vendor chunks), pure encode/decode and a stream reader.
 //! - [`server`]: the mTLS server ([`MirrorServer`]) answering rewrites at once and queueing every message for the
 //!   engine, and the plain HEPv3 UDP/TCP listeners ([`HepListeners`]) for capture agents.
+//! - [`limits`]: connection caps and deadlines of both listeners (accept to close).
 //! - [`service`]: both on their own runtime for a thread-based daemon ([`MirrorService`]).
 //! - [`client`]: the reference filter client ([`MirrorClient`]) behind `recorder mirror`.
 //!
@@ -10,6 +11,7 @@
 
 pub mod client;
 pub mod config;
+pub mod limits;
 pub mod protocol;
 pub mod server;
 pub mod service;

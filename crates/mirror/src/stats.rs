@@ -34,6 +34,14 @@ pub struct MirrorStats {
     pub hep_refused: AtomicU64,
     /// Plain HEP datagrams that are not HEPv3 SIP.
     pub hep_bad: AtomicU64,
+    /// Connections closed right after accept by a connection cap (total or per source).
+    pub refused_limit: AtomicU64,
+    /// Connections still in their handshake dropped to make room for a newer one (total cap reached).
+    pub evicted: AtomicU64,
+    /// Connections closed because nothing moved for `idle_timeout_s`.
+    pub closed_idle: AtomicU64,
+    /// Connections closed because the peer did not read its replies for `write_timeout_ms`.
+    pub closed_write_stalled: AtomicU64,
     /// Rewrite latency histogram: counts per [`LATENCY_BUCKETS_US`] bucket, then `+Inf`.
     pub latency_buckets: [AtomicU64; LATENCY_BUCKETS_US.len() + 1],
     /// Sum of the rewrite latencies, nanoseconds.
@@ -67,6 +75,14 @@ pub struct StatsSnapshot {
     pub hep_refused: u64,
     /// See [`MirrorStats::hep_bad`].
     pub hep_bad: u64,
+    /// See [`MirrorStats::refused_limit`].
+    pub refused_limit: u64,
+    /// See [`MirrorStats::evicted`].
+    pub evicted: u64,
+    /// See [`MirrorStats::closed_idle`].
+    pub closed_idle: u64,
+    /// See [`MirrorStats::closed_write_stalled`].
+    pub closed_write_stalled: u64,
     /// Cumulative counts (Prometheus `le` buckets): `(upper bound µs, count)`, the last bound being `u64::MAX`.
     pub latency_cumulative: Vec<(u64, u64)>,
     /// See [`MirrorStats::latency_sum_ns`].
@@ -111,6 +127,10 @@ impl MirrorStats {
             dropped: self.dropped.load(Relaxed),
             hep_refused: self.hep_refused.load(Relaxed),
             hep_bad: self.hep_bad.load(Relaxed),
+            refused_limit: self.refused_limit.load(Relaxed),
+            evicted: self.evicted.load(Relaxed),
+            closed_idle: self.closed_idle.load(Relaxed),
+            closed_write_stalled: self.closed_write_stalled.load(Relaxed),
             latency_cumulative,
             latency_sum_ns: self.latency_sum_ns.load(Relaxed),
         }

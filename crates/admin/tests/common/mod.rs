@@ -132,6 +132,11 @@ pub async fn start() -> Fixture {
 }
 
 pub async fn start_with(metrics_public: bool) -> Fixture {
+    start_limited(metrics_public, rec_admin::AdminLimits::default()).await
+}
+
+/// The fixture with the given limits.
+pub async fn start_limited(metrics_public: bool, limits: rec_admin::AdminLimits) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("recordings");
     std::fs::create_dir_all(&root).unwrap();
@@ -226,6 +231,8 @@ pub async fn start_with(metrics_public: bool) -> Fixture {
         catalog: root.join("catalog.sqlite"),
         recordings_root: root.clone(),
         metrics_public,
+        limits,
+        audit_rotation: rec_admin::Rotation::default(),
     };
     let metrics = Arc::new(Metrics::new());
     let server = AdminServer::bind(cfg, metrics.clone()).await.unwrap();
