@@ -166,10 +166,7 @@ impl AuditLog {
         }
         let file = open_append(path)?;
         let meta = file.metadata()?;
-        let day = meta
-            .modified()
-            .map_or(i64::MIN, unix_us)
-            .div_euclid(DAY_US);
+        let day = meta.modified().map_or(i64::MIN, unix_us).div_euclid(DAY_US);
         Ok(AuditLog {
             path: path.to_path_buf(),
             rotation: Rotation {
@@ -322,23 +319,40 @@ mod tests {
         }
         let t = 1_795_946_400_000_000; // 2026-11-29T10:00:00Z
         for i in 0..20 {
-            log.write_event(t + i, None, "bad_request", 400, "invalid HTTP method parsed")
-                .unwrap();
+            log.write_event(
+                t + i,
+                None,
+                "bad_request",
+                400,
+                "invalid HTTP method parsed",
+            )
+            .unwrap();
         }
         // the next day starts a new file even though the current one is small
         let before_day = std::fs::read_to_string(&path).unwrap();
-        log.write_event(t + DAY_US, None, "tls_error", 0, "x").unwrap();
+        log.write_event(t + DAY_US, None, "tls_error", 0, "x")
+            .unwrap();
         let today = std::fs::read_to_string(&path).unwrap();
         assert_eq!(today.lines().count(), 1);
         assert!(today.contains("2026-11-30"), "{today}");
-        assert_eq!(std::fs::read_to_string(rotated(&path, 1)).unwrap(), before_day);
+        assert_eq!(
+            std::fs::read_to_string(rotated(&path, 1)).unwrap(),
+            before_day
+        );
         for n in 1..=3 {
             let f = rotated(&path, n);
             let text = std::fs::read_to_string(&f).unwrap();
             assert!(text.len() <= 600, "{} is {} bytes", f.display(), text.len());
             for l in text.lines() {
                 let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                assert_eq!(v["event"], if l.contains("tls_error") { "tls_error" } else { "bad_request" });
+                assert_eq!(
+                    v["event"],
+                    if l.contains("tls_error") {
+                        "tls_error"
+                    } else {
+                        "bad_request"
+                    }
+                );
             }
         }
         assert!(!rotated(&path, 4).exists(), "only 3 rotated files are kept");

@@ -239,10 +239,12 @@ impl AdminServer {
             );
         }
         let acceptor = tls::acceptor(&cfg.cert, &cfg.key).map_err(AdminError::Tls)?;
-        let audit = audit::AuditLog::open_rotating(&cfg.audit_log, cfg.audit_rotation).map_err(|source| AdminError::Audit {
-            path: cfg.audit_log.clone(),
-            source,
-        })?;
+        let audit = audit::AuditLog::open_rotating(&cfg.audit_log, cfg.audit_rotation).map_err(
+            |source| AdminError::Audit {
+                path: cfg.audit_log.clone(),
+                source,
+            },
+        )?;
         let recordings_root = std::fs::create_dir_all(&cfg.recordings_root)
             .and_then(|()| std::fs::canonicalize(&cfg.recordings_root))
             .map_err(|e| {

@@ -71,7 +71,11 @@ pub(crate) fn connection_outcome(
 ) -> Option<(&'static str, u16, String)> {
     match expiry {
         Some(rec_netguard::Expired::Idle) => {
-            return Some(("idle_timeout", 0, "nothing received for the idle time".into()))
+            return Some((
+                "idle_timeout",
+                0,
+                "nothing received for the idle time".into(),
+            ))
         }
         Some(rec_netguard::Expired::WriteStalled) => {
             return Some((
@@ -160,6 +164,9 @@ pub(crate) async fn read_body(
             "request body not received in time",
         ),
         Ok(Err(_)) => refuse(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
-        Ok(Ok(bytes)) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
     }
 }

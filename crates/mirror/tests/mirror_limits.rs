@@ -73,7 +73,11 @@ async fn invite_is_answered(s: &Setup, addr: SocketAddr) -> bool {
         .await
         .unwrap();
     let rewritten = loop {
-        match tokio::time::timeout(LONG, events.recv()).await.unwrap().unwrap() {
+        match tokio::time::timeout(LONG, events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
             ClientEvent::Reply {
                 id: got, rewritten, ..
             } if got == id => break rewritten.is_some(),
@@ -221,7 +225,11 @@ async fn an_idle_authenticated_connection_is_closed_after_the_idle_time() {
         .unwrap();
     let mut replied = false;
     loop {
-        match tokio::time::timeout(LONG, events.recv()).await.unwrap().unwrap() {
+        match tokio::time::timeout(LONG, events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
             ClientEvent::Reply { .. } => replied = true,
             ClientEvent::Disconnected(_) => break,
             ClientEvent::Acked(_) => {}
@@ -298,7 +306,10 @@ async fn a_filter_that_never_reads_its_replies_is_closed_and_memory_stays_bounde
     eprintln!("never-reading filter: {sent} frames sent, {replies} replies produced, RSS +{grown_kib} KiB");
     // the server stopped reading once its replies could not be written: far fewer than were sent
     assert!(sent < 20_000, "the writer was stopped ({sent} frames sent)");
-    assert!(replies < 5_000, "{replies} replies produced for {sent} frames");
+    assert!(
+        replies < 5_000,
+        "{replies} replies produced for {sent} frames"
+    );
     // replies for 20,000 frames would be > 100 MB if they were buffered
     assert!(
         grown_kib < 32 * 1024,
