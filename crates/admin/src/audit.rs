@@ -385,8 +385,18 @@ mod tests {
         .unwrap();
         drop(log);
         let log = AuditLog::open(&path).unwrap();
-        log.write(0, None, None, "GET", &"x".repeat(5000), None, 401, 0)
-            .unwrap();
+        // the same UTC day: no rotation between the two lines
+        log.write(
+            1_795_946_400_000_001,
+            None,
+            None,
+            "GET",
+            &"x".repeat(5000),
+            None,
+            401,
+            0,
+        )
+        .unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()
