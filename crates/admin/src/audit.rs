@@ -385,9 +385,9 @@ mod tests {
         .unwrap();
         drop(log);
         let log = AuditLog::open(&path).unwrap();
-        // the same UTC day: no rotation between the two lines
+        // reopened: the file's day is its modification day (today), so a line of today does not rotate it
         log.write(
-            1_795_946_400_000_001,
+            unix_us(std::time::SystemTime::now()),
             None,
             None,
             "GET",
