@@ -54,6 +54,8 @@ pub(crate) struct AppState {
     pub metrics_public: bool,
     /// Keys of encrypted recordings.
     pub keys: Option<Arc<rec_vault::Keyring>>,
+    /// Body size and time limits (the `read_body` layer).
+    pub limits: Arc<crate::limits::AdminLimits>,
 }
 
 /// The token name of an authenticated request (request and response extension).
@@ -120,6 +122,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     protected
         .merge(public)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.limits.clone(),
+            crate::limits::read_body,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), audit))
         .with_state(state)
 }

@@ -26,6 +26,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod limits;
 pub mod metrics;
 pub mod range;
 pub mod sealed;
@@ -46,19 +47,14 @@ use axum::extract::ConnectInfo;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde::Deserialize;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 pub use api::{DEFAULT_LIMIT, MAX_CALL_ID_LEN, MAX_LIMIT, MAX_NUMBER_LEN, RECORDING_STATUS_HEADER};
+pub use audit::Rotation;
 pub use auth::{token_sha256_hex, TokenEntry};
+pub use limits::AdminLimits;
 pub use metrics::{DropReason, EvictClass, HepRefusal, Metrics, MirrorEvent, Queue, SignalingRefusal};
 
-/// Longest a client may take for the TLS handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest a client may take to send a request's headers.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
-/// Connections served at once; further ones are closed right after accept.
-pub const MAX_CONNECTIONS: usize = 256;
 /// On shutdown, open connections get this long to finish their responses.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -83,6 +79,10 @@ pub struct AdminConfig {
     pub metrics_public: bool,
     /// Keys of encrypted recordings (docs/encryption.md): audio is decrypted chunk by chunk when served.
     pub decryption_keys: sealed::DecryptionKeys,
+    /// Connection caps, timeouts and size limits ([`AdminLimits::default`] as in recorder.toml).
+    pub limits: AdminLimits,
+    /// Rotation of the audit log.
+    pub audit_rotation: Rotation,
 }
 
 /// The `[admin]` section of recorder.toml (every key optional; see [`AdminSettings::default`]).
@@ -103,6 +103,26 @@ pub struct AdminSettings {
     pub audit_log: String,
     /// Serve `/metrics` without a token.
     pub metrics_public: bool,
+    /// Connections held at once (see docs/hardening.md, "Limits").
+    pub max_connections: usize,
+    /// Connections held at once from one source address.
+    pub max_connections_per_source: usize,
+    /// Longest TLS handshake, milliseconds.
+    pub handshake_timeout_ms: u64,
+    /// Longest time to receive a request head (HTTP/1), milliseconds.
+    pub header_timeout_ms: u64,
+    /// A connection on which nothing moves for this long is closed, seconds.
+    pub idle_timeout_s: u64,
+    /// A download the client stops reading for this long is closed, seconds.
+    pub write_timeout_s: u64,
+    /// Largest request body, KiB.
+    pub max_body_kb: usize,
+    /// Longest time to receive a request body, milliseconds.
+    pub body_timeout_ms: u64,
+    /// A new audit log file is started past this size (MiB) and at every UTC day.
+    pub audit_max_mb: u64,
+    /// Rotated audit log files kept (`audit.log.1` … `audit.log.N`).
+    pub audit_keep: u32,
 }
 
 impl Default for AdminSettings {
@@ -115,6 +135,16 @@ impl Default for AdminSettings {
             tokens: Vec::new(),
             audit_log: String::new(),
             metrics_public: false,
+            max_connections: 256,
+            max_connections_per_source: 32,
+            handshake_timeout_ms: 10_000,
+            header_timeout_ms: 10_000,
+            idle_timeout_s: 120,
+            write_timeout_s: 30,
+            max_body_kb: 64,
+            body_timeout_ms: 10_000,
+            audit_max_mb: 64,
+            audit_keep: 10,
         }
     }
 }
@@ -143,6 +173,20 @@ impl AdminSettings {
             recordings_root: recordings_out.to_path_buf(),
             metrics_public: self.metrics_public,
             decryption_keys: sealed::DecryptionKeys::default(),
+            limits: AdminLimits {
+                max_connections: self.max_connections.max(1),
+                max_connections_per_source: self.max_connections_per_source.max(1),
+                handshake_timeout: Duration::from_millis(self.handshake_timeout_ms.max(1)),
+                header_timeout: Duration::from_millis(self.header_timeout_ms.max(1)),
+                idle_timeout: Duration::from_secs(self.idle_timeout_s.max(1)),
+                write_timeout: Duration::from_secs(self.write_timeout_s.max(1)),
+                max_body_bytes: self.max_body_kb.saturating_mul(1024),
+                body_timeout: Duration::from_millis(self.body_timeout_ms.max(1)),
+            },
+            audit_rotation: Rotation {
+                max_bytes: self.audit_max_mb.max(1).saturating_mul(1024 * 1024),
+                keep: self.audit_keep.max(1),
+            },
         })
     }
 }
@@ -227,10 +271,12 @@ impl AdminServer {
             );
         }
         let acceptor = tls::acceptor(&cfg.cert, &cfg.key).map_err(AdminError::Tls)?;
-        let audit = audit::AuditLog::open(&cfg.audit_log).map_err(|source| AdminError::Audit {
-            path: cfg.audit_log.clone(),
-            source,
-        })?;
+        let audit = audit::AuditLog::open_rotating(&cfg.audit_log, cfg.audit_rotation).map_err(
+            |source| AdminError::Audit {
+                path: cfg.audit_log.clone(),
+                source,
+            },
+        )?;
         let recordings_root = std::fs::create_dir_all(&cfg.recordings_root)
             .and_then(|()| std::fs::canonicalize(&cfg.recordings_root))
             .map_err(|e| {
@@ -248,6 +294,7 @@ impl AdminServer {
             metrics,
             metrics_public: cfg.metrics_public,
             keys: cfg.decryption_keys.0.clone(),
+            limits: Arc::new(cfg.limits),
         });
         let listener = TcpListener::bind(cfg.listen)
             .await
@@ -289,16 +336,27 @@ impl AdminServer {
             acceptor,
             app,
             local_addr,
-            state: _,
+            state,
         } = self;
         tracing::info!(addr = %local_addr, "admin API listening (TLS)");
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        let lim = *state.limits;
+        let caps = rec_netguard::ConnCaps::new(lim.max_connections, lim.max_connections_per_source);
+        let deadlines = rec_netguard::Deadlines {
+            idle: Some(lim.idle_timeout),
+            write_stall: Some(lim.write_timeout),
+        };
         let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT);
+            .header_read_timeout(lim.header_timeout)
+            .max_buf_size(limits::MAX_HEAD_BYTES);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(limits::MAX_HEAD_BYTES).unwrap_or(u32::MAX))
+            .max_concurrent_streams(limits::MAX_H2_STREAMS);
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
             let (tcp, remote) = tokio::select! {
@@ -306,26 +364,38 @@ impl AdminServer {
                 accepted = listener.accept() => match accepted {
                     Ok(a) => a,
                     Err(e) => {
-                        // out of file descriptors and the like: wait a little rather than spin
+                        // out of file descriptors and the like: wait rather than spin
                         tracing::warn!(error = %e, "admin API accept failed");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        tokio::time::sleep(rec_netguard::accept_backoff(&e)).await;
                         continue;
                     }
                 },
             };
-            let Ok(slot) = slots.clone().try_acquire_owned() else {
-                tracing::warn!(%remote, "admin API connection limit reached; closing");
-                continue;
+            let mut admission = match caps.admit(remote.ip()) {
+                Ok(a) => a,
+                Err(why) => {
+                    tracing::warn!(%remote, "admin API: {why}; closing");
+                    continue;
+                }
             };
             let acceptor = acceptor.read().unwrap_or_else(|e| e.into_inner()).clone();
             let app = app.clone();
             let builder = builder.clone();
             let watcher = graceful.watcher();
+            let state = state.clone();
             tokio::spawn(async move {
-                let _slot = slot;
-                let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
-                {
-                    Ok(Ok(tls)) => tls,
+                let tcp = rec_netguard::GuardedStream::new(tcp, deadlines);
+                let expiry = tcp.expiry();
+                let handshake = tokio::select! {
+                    r = tokio::time::timeout(lim.handshake_timeout, acceptor.accept(tcp)) => r,
+                    () = admission.evicted() => {
+                        tracing::debug!(%remote, "admin API handshake dropped for a newer connection");
+                        return;
+                    }
+                };
+                let tls = match handshake {
+                    Ok(Ok(tls)) if admission.authenticated() => tls,
+                    Ok(Ok(_)) => return,
                     Ok(Err(e)) => {
                         tracing::debug!(%remote, error = %e, "admin API TLS handshake failed");
                         return;
@@ -342,9 +412,29 @@ impl AdminServer {
                     },
                 );
                 let conn = builder.serve_connection(TokioIo::new(tls), service);
-                if let Err(e) = watcher.watch(conn).await {
+                let ended = watcher.watch(conn).await;
+                let outcome = match &ended {
+                    Err(e) => limits::connection_outcome(e.as_ref(), expiry.get()),
+                    Ok(()) => expiry.get().and_then(|x| {
+                        limits::connection_outcome(&std::io::Error::other("ended"), Some(x))
+                    }),
+                };
+                if let Some((event, status, detail)) = outcome {
+                    tracing::info!(
+                        target: "rec_admin::access",
+                        %remote, event, status, detail = %detail, "connection ended before a routed answer"
+                    );
+                    if let Err(e) =
+                        state
+                            .audit
+                            .write_event(api::now_us(), Some(remote), event, status, &detail)
+                    {
+                        tracing::error!(error = %e, "audit log write failed");
+                    }
+                } else if let Err(e) = &ended {
                     tracing::debug!(%remote, error = %e, "admin API connection ended with an error");
                 }
+                drop(admission);
             });
         }
         drop(listener);

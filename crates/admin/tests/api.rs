@@ -563,6 +563,8 @@ async fn startup_errors_name_the_problem_without_secrets() {
         recordings_root: dir.path().to_path_buf(),
         metrics_public: false,
         decryption_keys: Default::default(),
+        limits: rec_admin::AdminLimits::default(),
+        audit_rotation: rec_admin::Rotation::default(),
     };
     let e = AdminServer::bind(cfg.clone(), Arc::new(Metrics::new()))
         .await

@@ -28,6 +28,18 @@ pub struct MirrorConfig {
     pub remembered_ids: usize,
     /// A TLS handshake not finished within this time is dropped, milliseconds.
     pub handshake_timeout_ms: u64,
+    /// Connections held at once by the mirror server (and, separately, by the plain HEP TCP listener),
+    /// handshaking ones included; when full, the oldest connection still in its handshake is dropped for a new
+    /// one, and a new one is refused only when every slot holds an authenticated filter.
+    pub max_connections: usize,
+    /// Connections held at once from one source address (beyond: closed right after accept).
+    pub max_connections_per_source: usize,
+    /// An authenticated connection (or a plain HEP TCP one) on which nothing moves for this long is closed,
+    /// seconds (0: never).
+    pub idle_timeout_s: u64,
+    /// A reply write that makes no progress for this long (the filter does not read) closes the connection,
+    /// milliseconds (0: never).
+    pub write_timeout_ms: u64,
     /// Run the plain HEPv3 listeners (UDP and TCP, mirror only, no replies).
     pub hep_enabled: bool,
     /// Address and port of the plain HEPv3 listeners (the same port for UDP and TCP).
@@ -48,6 +60,10 @@ impl Default for MirrorConfig {
             queue: 8192,
             remembered_ids: 65_536,
             handshake_timeout_ms: 5_000,
+            max_connections: 1024,
+            max_connections_per_source: 64,
+            idle_timeout_s: 900,
+            write_timeout_ms: 10_000,
             hep_enabled: false,
             hep_listen: SocketAddr::from(([0, 0, 0, 0], 9060)),
             hep_sources: Vec::new(),

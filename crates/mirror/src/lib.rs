@@ -6,6 +6,7 @@
 //! - [`hep_refusals`]: plain HEP packets of any version into messages; refused ones counted by reason and logged
 //!   with a rate limit.
 //! - [`homer`]: the HEPv3 output of received SIP and per-call reports to a HOMER collector.
+//! - [`limits`]: connection caps and deadlines of both listeners (accept to close).
 //! - [`service`]: both on their own runtime for a thread-based daemon ([`MirrorService`]).
 //! - [`client`]: the reference filter client ([`MirrorClient`]) behind `recorder mirror`.
 //!
@@ -15,6 +16,7 @@ pub mod client;
 pub mod config;
 pub mod hep_refusals;
 pub mod homer;
+pub mod limits;
 pub mod protocol;
 pub mod server;
 pub mod service;

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rec_rewrite::{Account, RewriteError, Rewriter, Unchanged};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
+use crate::limits::{GuardedTcp, Limits};
 use crate::protocol::{self, FrameReader, Reply, UnchangedReason, Verdict};
 use crate::{tls, MirrorConfig, MirrorError, MirrorStats, Refusal};
 
@@ -256,7 +257,7 @@ fn load_server_config(config: &MirrorConfig) -> Result<Arc<rustls::ServerConfig>
 pub struct MirrorServer {
     listener: TcpListener,
     tls: TlsReload,
-    handshake_timeout: Duration,
+    limits: Limits,
     shared: Arc<Shared>,
 }
 
@@ -284,7 +285,7 @@ impl MirrorServer {
         Ok(MirrorServer {
             listener,
             tls: TlsReload(Arc::new(std::sync::RwLock::new(tls))),
-            handshake_timeout: Duration::from_millis(config.handshake_timeout_ms.max(1)),
+            limits: Limits::new(config),
             shared: Arc::new(Shared {
                 stats,
                 rewriter: Some(rewriter),
@@ -317,28 +318,25 @@ impl MirrorServer {
                     let (tcp, peer) = match accepted {
                         Ok(a) => a,
                         Err(e) => {
+                            // out of file descriptors: back off (the caps keep this rare) instead of spinning
                             tracing::warn!("mirror accept: {e}");
-                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            tokio::time::sleep(rec_netguard::accept_backoff(&e)).await;
                             continue;
                         }
                     };
+                    let Some((tcp, mut admission)) = self.limits.admit(tcp, peer, &self.shared.stats) else {
+                        continue;
+                    };
                     let acceptor = self.tls.acceptor();
                     let shared = self.shared.clone();
-                    let timeout = self.handshake_timeout;
+                    let limits = self.limits.clone();
                     tasks.spawn(async move {
-                        let _ = tcp.set_nodelay(true);
-                        let tls = match tokio::time::timeout(timeout, acceptor.accept(tcp)).await {
-                            Ok(Ok(tls)) => tls,
-                            Ok(Err(e)) => {
-                                tracing::warn!(%peer, "mirror handshake refused: {e}");
-                                shared.stats.refused_handshakes.fetch_add(1, Relaxed);
-                                return;
-                            }
-                            Err(_) => {
-                                tracing::warn!(%peer, "mirror handshake timed out");
-                                shared.stats.refused_handshakes.fetch_add(1, Relaxed);
-                                return;
-                            }
+                        let expiry = tcp.expiry();
+                        let Some(tls) = limits
+                            .handshake(&acceptor, tcp, &mut admission, peer, &shared.stats)
+                            .await
+                        else {
+                            return;
                         };
                         let subject: Arc<str> = tls
                             .get_ref()
@@ -350,6 +348,8 @@ impl MirrorServer {
                         shared.stats.connections.fetch_add(1, Relaxed);
                         tracing::info!(%peer, %subject, "mirror filter connected");
                         serve(tls, peer, subject, &shared).await;
+                        Limits::count_expiry(&expiry, peer, &shared.stats);
+                        drop(admission);
                     });
                 }
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
@@ -360,7 +360,7 @@ impl MirrorServer {
 
 /// Serves one authenticated filter connection until it closes or sends garbage.
 async fn serve(
-    mut stream: tokio_rustls::server::TlsStream<TcpStream>,
+    mut stream: tokio_rustls::server::TlsStream<GuardedTcp>,
     peer: SocketAddr,
     subject: Arc<str>,
     shared: &Shared,
@@ -479,6 +479,7 @@ pub struct HepListeners {
     udp: UdpSocket,
     tcp: TcpListener,
     sources: Arc<[IpAddr]>,
+    limits: Limits,
     shared: Arc<Shared>,
 }
 
@@ -511,6 +512,7 @@ impl HepListeners {
             udp,
             tcp,
             sources: config.hep_sources.clone().into(),
+            limits: Limits::new(config),
             shared: Arc::new(Shared {
                 stats,
                 rewriter: None,
@@ -546,13 +548,30 @@ impl HepListeners {
                     hep_packet(&buf[..n], peer, Origin::HepUdp, &self.shared);
                 }
                 accepted = self.tcp.accept() => {
-                    let Ok((tcp, peer)) = accepted else { continue };
+                    let (tcp, peer) = match accepted {
+                        Ok(a) => a,
+                        Err(e) => {
+                            tracing::warn!("HEP accept: {e}");
+                            tokio::time::sleep(rec_netguard::accept_backoff(&e)).await;
+                            continue;
+                        }
+                    };
                     if !source_allowed(&self.sources, peer.ip()) {
                         self.shared.refusals.refuse(&self.shared.stats, Refusal::SourceNotAllowed, peer, "connection");
                         continue;
                     }
+                    let Some((tcp, mut admission)) = self.limits.admit(tcp, peer, &self.shared.stats) else {
+                        continue;
+                    };
+                    // no handshake on plain HEP: a listed source is as authenticated as it gets
+                    admission.authenticated();
                     let shared = self.shared.clone();
-                    tasks.spawn(async move { hep_stream(tcp, peer, &shared).await });
+                    tasks.spawn(async move {
+                        let expiry = tcp.expiry();
+                        hep_stream(tcp, peer, &shared).await;
+                        Limits::count_expiry(&expiry, peer, &shared.stats);
+                        drop(admission);
+                    });
                 }
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             }

@@ -38,6 +38,14 @@ pub struct MirrorStats {
     pub hep_bad: AtomicU64,
     /// Plain HEP packets refused, per [`Refusal`] reason (index [`Refusal::index`]).
     pub hep_refusals: [AtomicU64; Refusal::ALL.len()],
+    /// Connections closed right after accept by a connection cap (total or per source).
+    pub refused_limit: AtomicU64,
+    /// Connections still in their handshake dropped to make room for a newer one (total cap reached).
+    pub evicted: AtomicU64,
+    /// Connections closed because nothing moved for `idle_timeout_s`.
+    pub closed_idle: AtomicU64,
+    /// Connections closed because the peer did not read its replies for `write_timeout_ms`.
+    pub closed_write_stalled: AtomicU64,
     /// Rewrite latency histogram: counts per [`LATENCY_BUCKETS_US`] bucket, then `+Inf`.
     pub latency_buckets: [AtomicU64; LATENCY_BUCKETS_US.len() + 1],
     /// Sum of the rewrite latencies, nanoseconds.
@@ -73,6 +81,14 @@ pub struct StatsSnapshot {
     pub hep_bad: u64,
     /// See [`MirrorStats::hep_refusals`]: counts per [`Refusal::ALL`] reason.
     pub hep_refusals: [u64; Refusal::ALL.len()],
+    /// See [`MirrorStats::refused_limit`].
+    pub refused_limit: u64,
+    /// See [`MirrorStats::evicted`].
+    pub evicted: u64,
+    /// See [`MirrorStats::closed_idle`].
+    pub closed_idle: u64,
+    /// See [`MirrorStats::closed_write_stalled`].
+    pub closed_write_stalled: u64,
     /// Cumulative counts (Prometheus `le` buckets): `(upper bound µs, count)`, the last bound being `u64::MAX`.
     pub latency_cumulative: Vec<(u64, u64)>,
     /// See [`MirrorStats::latency_sum_ns`].
@@ -118,6 +134,10 @@ impl MirrorStats {
             hep_refused: self.hep_refused.load(Relaxed),
             hep_bad: self.hep_bad.load(Relaxed),
             hep_refusals: std::array::from_fn(|i| self.hep_refusals[i].load(Relaxed)),
+            refused_limit: self.refused_limit.load(Relaxed),
+            evicted: self.evicted.load(Relaxed),
+            closed_idle: self.closed_idle.load(Relaxed),
+            closed_write_stalled: self.closed_write_stalled.load(Relaxed),
             latency_cumulative,
             latency_sum_ns: self.latency_sum_ns.load(Relaxed),
         }

@@ -132,6 +132,11 @@ pub async fn start() -> Fixture {
 }
 
 pub async fn start_with(metrics_public: bool) -> Fixture {
+    start_limited(metrics_public, rec_admin::AdminLimits::default()).await
+}
+
+/// The fixture with the given limits.
+pub async fn start_limited(metrics_public: bool, limits: rec_admin::AdminLimits) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("recordings");
     std::fs::create_dir_all(&root).unwrap();
@@ -227,6 +232,8 @@ pub async fn start_with(metrics_public: bool) -> Fixture {
         recordings_root: root.clone(),
         metrics_public,
         decryption_keys: Default::default(),
+        limits,
+        audit_rotation: rec_admin::Rotation::default(),
     };
     let metrics = Arc::new(Metrics::new());
     let server = AdminServer::bind(cfg, metrics.clone()).await.unwrap();

@@ -316,6 +316,8 @@ fn run_inner(args: Args) -> Result<(), String> {
         interface = %cfg.capture.interface,
         "recorder running"
     );
+    // network listeners hold at most their configured connections: give them the whole descriptor budget
+    raise_fd_limit(&cfg);
     // signaling from the Front End filters (mTLS mirror, with rewrite replies) and HEP agents
     let mirror_stats = Arc::new(rec_mirror::MirrorStats::default());
     let mut shared_rewriter = None;
@@ -727,4 +729,28 @@ fn publish_engine(metrics: &Metrics, engine: &Engine) {
         .packets_dropped
         .set_total(DropReason::TurnError, s.turn_errors);
     crate::hostile_metrics::publish(metrics, &s);
+}
+
+/// Raises the soft file-descriptor limit to the hard one, and warns when the configured connection caps
+/// (mirror, HEP, admin) leave too few descriptors for recordings, the catalog and the journal.
+fn raise_fd_limit(cfg: &crate::config::Config) {
+    let soft = match rec_netguard::raise_nofile_limit() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot raise the file-descriptor limit: {e}");
+            rec_netguard::nofile_limit().0
+        }
+    };
+    let caps = cfg.mirror.max_connections * 2 + cfg.admin.max_connections;
+    if let Some(limit) = soft {
+        tracing::info!(limit, connection_caps = caps, "file-descriptor limit");
+        if (caps as u64).saturating_add(1024) > limit {
+            tracing::warn!(
+                limit,
+                connection_caps = caps,
+                "the connection caps ([mirror] max_connections twice, [admin] max_connections) leave fewer than \
+                 1024 file descriptors for recordings: lower them or raise the limit (LimitNOFILE=)"
+            );
+        }
+    }
 }
