@@ -51,11 +51,17 @@ pub(crate) struct AppState {
     pub audit: AuditLog,
     pub metrics: Arc<Metrics>,
     pub metrics_public: bool,
+    /// The web UI's sessions.
+    pub sessions: crate::ui::session::Sessions,
 }
 
 /// The token name of an authenticated request (request and response extension).
 #[derive(Clone, Debug)]
-struct TokenName(String);
+pub(crate) struct TokenName(pub String);
+
+/// The role of an authenticated request's token (request extension).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TokenRole(pub crate::auth::Role);
 
 /// An error answer: `{"error": "...", "parameter": "..."}`.
 #[derive(Debug)]
@@ -66,7 +72,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             message: message.into(),
@@ -74,7 +80,7 @@ impl ApiError {
         }
     }
 
-    fn param(parameter: &'static str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn param(parameter: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
@@ -82,7 +88,13 @@ impl ApiError {
         }
     }
 
-    fn unavailable(what: &str) -> ApiError {
+    /// The parameter an error is about (tests).
+    #[cfg(test)]
+    pub(crate) fn parameter_name(&self) -> Option<&'static str> {
+        self.parameter
+    }
+
+    pub(crate) fn unavailable(what: &str) -> ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("{what} unavailable"),
@@ -115,6 +127,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         protected.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     protected
         .merge(public)
+        .merge(crate::ui::router(state.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), audit))
         .with_state(state)
@@ -181,12 +194,12 @@ async fn require_token(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let name = req
+    let found = req
         .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|v| state.tokens.check_header(v.as_bytes()))
-        .map(str::to_owned);
-    let Some(name) = name else {
+        .and_then(|v| state.tokens.check_header_with_role(v.as_bytes()))
+        .map(|(n, r)| (n.to_owned(), r));
+    let Some((name, role)) = found else {
         let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
             .into_response();
         r.headers_mut().insert(
@@ -196,6 +209,7 @@ async fn require_token(
         return r;
     };
     req.extensions_mut().insert(TokenName(name.clone()));
+    req.extensions_mut().insert(TokenRole(role));
     let mut response = next.run(req).await;
     response.extensions_mut().insert(TokenName(name));
     response
@@ -219,7 +233,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 
 /// Runs `f` with a catalog connection from the pool (opening one read-only if none is free) on the
 /// blocking thread pool.
-async fn with_catalog<T: Send + 'static>(
+pub(crate) async fn with_catalog<T: Send + 'static>(
     state: &Arc<AppState>,
     f: impl FnOnce(&Catalog) -> rec_catalog::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -346,7 +360,7 @@ async fn list(
 }
 
 /// A catalog row id from the path: decimal digits only, positive.
-fn parse_id(text: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_id(text: &str) -> Result<i64, ApiError> {
     if text.is_empty() || text.len() > 18 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ApiError::param(
             "id",
@@ -362,7 +376,7 @@ fn parse_id(text: &str) -> Result<i64, ApiError> {
     }
 }
 
-async fn get_call(
+pub(crate) async fn get_call(
     state: &Arc<AppState>,
     id: Result<UrlPath<String>, PathRejection>,
 ) -> Result<CallRecord, ApiError> {
@@ -385,16 +399,16 @@ async fn one(
 }
 
 /// The audio file opened for serving.
-struct Opened {
-    file: std::fs::File,
-    size: u64,
+pub(crate) struct Opened {
+    pub file: std::fs::File,
+    pub size: u64,
     /// The `.part` file was opened (the call is being recorded, or was interrupted).
-    part: bool,
-    name: String,
+    pub part: bool,
+    pub name: String,
 }
 
 /// Opens the recording `file` names (or its `.part`), refusing anything outside `root` or not a regular file.
-fn open_recording(root: &Path, file: &Path) -> Result<Opened, ApiError> {
+pub(crate) fn open_recording(root: &Path, file: &Path) -> Result<Opened, ApiError> {
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -486,9 +500,16 @@ fn content_type(format: Option<&str>, name: &str) -> &'static str {
 
 async fn audio(
     State(state): State<Arc<AppState>>,
+    axum::Extension(TokenRole(role)): axum::Extension<TokenRole>,
     id: Result<UrlPath<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if !role.may_download() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this token's role (listener) may not download recordings",
+        ));
+    }
     let call = get_call(&state, id).await?;
     let Some(file) = call.file.clone() else {
         return Err(ApiError::new(
@@ -496,6 +517,26 @@ async fn audio(
             "this call has no audio file",
         ));
     };
+    serve_recording(&state, file, call.format.as_deref(), &headers, Disposition::Attachment).await
+}
+
+/// How a served file is to be presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Disposition {
+    /// `Content-Disposition: inline` (playback in the page).
+    Inline,
+    /// `Content-Disposition: attachment` (a download).
+    Attachment,
+}
+
+/// Serves a recording file (or its `.part`) inside the recordings root, honouring `Range`.
+pub(crate) async fn serve_recording(
+    state: &Arc<AppState>,
+    file: String,
+    format: Option<&str>,
+    headers: &HeaderMap,
+    disposition: Disposition,
+) -> Result<Response, ApiError> {
     let root = state.recordings_root.clone();
     let opened = tokio::task::spawn_blocking(move || open_recording(&root, Path::new(&file)))
         .await
@@ -513,11 +554,18 @@ async fn audio(
         .header(header::ACCEPT_RANGES, "bytes")
         .header(
             header::CONTENT_TYPE,
-            content_type(call.format.as_deref(), &opened.name),
+            content_type(format, &opened.name),
         )
         .header(
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", opened.name),
+            format!(
+                "{}; filename=\"{}\"",
+                match disposition {
+                    Disposition::Inline => "inline",
+                    Disposition::Attachment => "attachment",
+                },
+                opened.name
+            ),
         )
         .header(
             RECORDING_STATUS_HEADER,

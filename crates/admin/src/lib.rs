@@ -27,7 +27,9 @@
 pub mod audit;
 pub mod auth;
 pub mod metrics;
+pub mod peaks;
 pub mod range;
+pub mod ui;
 pub mod view;
 
 mod api;
@@ -47,7 +49,8 @@ use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 pub use api::{DEFAULT_LIMIT, MAX_CALL_ID_LEN, MAX_LIMIT, MAX_NUMBER_LEN, RECORDING_STATUS_HEADER};
-pub use auth::{token_sha256_hex, TokenEntry};
+pub use auth::{token_sha256_hex, Role, TokenEntry};
+pub use ui::session::SessionLimits;
 pub use metrics::{DropReason, Metrics, MirrorEvent, Queue};
 
 /// Longest a client may take for the TLS handshake.
@@ -78,6 +81,8 @@ pub struct AdminConfig {
     pub recordings_root: PathBuf,
     /// `GET /metrics` without a token (for a Prometheus that cannot send one). Default: a token is needed.
     pub metrics_public: bool,
+    /// How long web UI sessions last.
+    pub sessions: SessionLimits,
 }
 
 /// The `[admin]` section of recorder.toml (every key optional; see [`AdminSettings::default`]).
@@ -98,6 +103,10 @@ pub struct AdminSettings {
     pub audit_log: String,
     /// Serve `/metrics` without a token.
     pub metrics_public: bool,
+    /// A web UI session unused this many minutes ends.
+    pub session_idle_minutes: u64,
+    /// A web UI session ends this many hours after sign-in.
+    pub session_max_hours: u64,
 }
 
 impl Default for AdminSettings {
@@ -110,6 +119,8 @@ impl Default for AdminSettings {
             tokens: Vec::new(),
             audit_log: String::new(),
             metrics_public: false,
+            session_idle_minutes: 30,
+            session_max_hours: 12,
         }
     }
 }
@@ -124,6 +135,11 @@ impl AdminSettings {
             );
         }
         auth::Tokens::new(&self.tokens).map_err(|e| format!("[admin] tokens: {e}"))?;
+        if self.session_idle_minutes == 0 || self.session_max_hours == 0 {
+            return Err(
+                "[admin] session_idle_minutes and session_max_hours must be at least 1".into(),
+            );
+        }
         Ok(AdminConfig {
             listen: self.listen,
             cert: PathBuf::from(&self.cert),
@@ -137,6 +153,10 @@ impl AdminSettings {
             catalog: recordings_out.join("catalog.sqlite"),
             recordings_root: recordings_out.to_path_buf(),
             metrics_public: self.metrics_public,
+            sessions: SessionLimits {
+                idle: Duration::from_secs(self.session_idle_minutes.saturating_mul(60)),
+                absolute: Duration::from_secs(self.session_max_hours.saturating_mul(3600)),
+            },
         })
     }
 }
@@ -214,6 +234,7 @@ impl AdminServer {
             audit,
             metrics,
             metrics_public: cfg.metrics_public,
+            sessions: ui::session::Sessions::new(cfg.sessions),
         });
         let listener = TcpListener::bind(cfg.listen)
             .await
@@ -363,6 +384,7 @@ mod tests {
             tokens: vec![TokenEntry {
                 name: "ops".into(),
                 sha256_hex: "abc".into(),
+                role: Role::Admin,
             }],
             ..AdminSettings::default()
         };

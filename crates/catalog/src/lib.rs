@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod naming;
+pub mod search;
 pub mod time;
 
 use std::path::Path;
@@ -256,7 +257,7 @@ pub enum CatalogError {
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 
 /// The schema migrations, in order: migration `i` takes a file from version `i` to `i + 1`.
-const MIGRATIONS: &[fn(&Transaction) -> rusqlite::Result<()>] = &[migrate_v1, migrate_v2];
+const MIGRATIONS: &[fn(&Transaction) -> rusqlite::Result<()>] = &[migrate_v1, migrate_v2, migrate_v3];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -339,6 +340,14 @@ fn migrate_v2(tx: &Transaction) -> rusqlite::Result<()> {
         update.execute(params![id, fd, fr, td, tr])?;
     }
     Ok(())
+}
+
+/// v3 (web UI search): Ms-Conversation-ID lookups (related calls) and status filters sorted by start time.
+fn migrate_v3(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE INDEX calls_conversation_id ON calls(conversation_id);
+         CREATE INDEX calls_status_started ON calls(status, started_at_us);",
+    )
 }
 
 fn digit_columns(number: Option<&str>) -> (Option<String>, Option<String>) {

@@ -216,16 +216,19 @@ pub async fn start_with(metrics_public: bool) -> Fixture {
             TokenEntry {
                 name: "ops".into(),
                 sha256_hex: token_sha256_hex(OPS_TOKEN),
+                role: rec_admin::Role::Admin,
             },
             TokenEntry {
                 name: "auditor".into(),
                 sha256_hex: token_sha256_hex(AUDIT_TOKEN),
+                role: rec_admin::Role::Admin,
             },
         ],
         audit_log: audit_log.clone(),
         catalog: root.join("catalog.sqlite"),
         recordings_root: root.clone(),
         metrics_public,
+        sessions: rec_admin::SessionLimits::default(),
     };
     let metrics = Arc::new(Metrics::new());
     let server = AdminServer::bind(cfg, metrics.clone()).await.unwrap();
