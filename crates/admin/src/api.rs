@@ -517,7 +517,14 @@ async fn audio(
             "this call has no audio file",
         ));
     };
-    serve_recording(&state, file, call.format.as_deref(), &headers, Disposition::Attachment).await
+    serve_recording(
+        &state,
+        file,
+        call.format.as_deref(),
+        &headers,
+        Disposition::Attachment,
+    )
+    .await
 }
 
 /// How a served file is to be presented.
@@ -552,10 +559,7 @@ pub(crate) async fn serve_recording(
     };
     let mut builder = Response::builder()
         .header(header::ACCEPT_RANGES, "bytes")
-        .header(
-            header::CONTENT_TYPE,
-            content_type(format, &opened.name),
-        )
+        .header(header::CONTENT_TYPE, content_type(format, &opened.name))
         .header(
             header::CONTENT_DISPOSITION,
             format!(

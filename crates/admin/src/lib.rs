@@ -50,8 +50,8 @@ use tower::ServiceExt;
 
 pub use api::{DEFAULT_LIMIT, MAX_CALL_ID_LEN, MAX_LIMIT, MAX_NUMBER_LEN, RECORDING_STATUS_HEADER};
 pub use auth::{token_sha256_hex, Role, TokenEntry};
-pub use ui::session::SessionLimits;
 pub use metrics::{DropReason, Metrics, MirrorEvent, Queue};
+pub use ui::session::SessionLimits;
 
 /// Longest a client may take for the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

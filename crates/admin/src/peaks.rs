@@ -115,7 +115,9 @@ pub fn wav_peaks(file: File, file_len: u64) -> Result<Vec<u8>, String> {
     let mut buf = vec![0u8; 64 * 1024];
     while left > 0 {
         let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
-        let n = r.read(&mut buf[..want]).map_err(|e| format!("WAV data: {e}"))?;
+        let n = r
+            .read(&mut buf[..want])
+            .map_err(|e| format!("WAV data: {e}"))?;
         if n == 0 {
             break;
         }
@@ -196,7 +198,10 @@ mod tests {
             std::fs::write(&path, wav(2, 8000, &samples, size)).unwrap();
             let len = std::fs::metadata(&path).unwrap().len();
             let p = parse_peaks(&wav_peaks(File::open(&path).unwrap(), len).unwrap()).unwrap();
-            assert_eq!((p.channels, p.sample_rate, p.samples_per_pixel), (2, 8000, 160));
+            assert_eq!(
+                (p.channels, p.sample_rate, p.samples_per_pixel),
+                (2, 8000, 160)
+            );
             assert_eq!(p.pairs.len(), 25 * 2, "{name}");
             assert_eq!(p.pairs[1], (-5120, -5120));
             // the last left pixel holds samples 3840..4000: max 3999 * 6.4 = 25593 -> high byte 99

@@ -156,7 +156,9 @@ pub fn parse_peaks(bytes: &[u8]) -> Option<Peaks> {
     };
     let eight = flags & 1 == 1;
     let size = if eight { 1 } else { 2 };
-    let need = length.checked_mul(usize::from(channels))?.checked_mul(2 * size)?;
+    let need = length
+        .checked_mul(usize::from(channels))?
+        .checked_mul(2 * size)?;
     let body = bytes.get(start..start.checked_add(need)?)?;
     let value = |i: usize| -> i16 {
         if eight {
@@ -197,7 +199,10 @@ mod tests {
         }
         let bytes = b.finish();
         let p = parse_peaks(&bytes).unwrap();
-        assert_eq!((p.sample_rate, p.samples_per_pixel, p.channels), (8000, 160, 2));
+        assert_eq!(
+            (p.sample_rate, p.samples_per_pixel, p.channels),
+            (8000, 160, 2)
+        );
         assert_eq!(p.pairs.len(), 50 * 2);
         assert_eq!(bytes.len(), PEAKS_HEADER_LEN + 50 * 2 * 2);
         for px in p.pairs.chunks(2) {

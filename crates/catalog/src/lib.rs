@@ -257,7 +257,8 @@ pub enum CatalogError {
 pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 
 /// The schema migrations, in order: migration `i` takes a file from version `i` to `i + 1`.
-const MIGRATIONS: &[fn(&Transaction) -> rusqlite::Result<()>] = &[migrate_v1, migrate_v2, migrate_v3];
+const MIGRATIONS: &[fn(&Transaction) -> rusqlite::Result<()>] =
+    &[migrate_v1, migrate_v2, migrate_v3];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -7,7 +7,9 @@
 
 use rusqlite::types::Value;
 
-use crate::{number_condition, read_call_row, CallRecord, CallStatus, Catalog, NumberMatch, RawCall};
+use crate::{
+    number_condition, read_call_row, CallRecord, CallStatus, Catalog, NumberMatch, RawCall,
+};
 use crate::{Result, CALL_COLUMNS};
 
 /// Largest page.
@@ -213,7 +215,8 @@ mod tests {
             from: Party::from_uri(Some(display.into()), from, None),
             to: Party::from_uri(None, "sip:bob@contoso.example", None),
             started_at_us: 1_000_000 * i,
-            ended_at_us: (status != CallStatus::Recording).then_some(1_000_000 * i + 1000 * (10 - i)),
+            ended_at_us: (status != CallStatus::Recording)
+                .then_some(1_000_000 * i + 1000 * (10 - i)),
             status,
             ..CallRecord::default()
         }

@@ -56,7 +56,10 @@ pub(crate) fn router(app: Arc<AppState>) -> Router<Arc<AppState>> {
         .route_layer(middleware::from_fn_with_state(app, require_session));
     Router::new()
         .route("/ui", get(|| async { see_other("/ui/") }))
-        .route("/ui/", get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }))
+        .route(
+            "/ui/",
+            get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
+        )
         .route(
             "/ui/app.js",
             get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
@@ -171,8 +174,8 @@ async fn require_session(
             .get(CSRF_HEADER)
             .is_some_and(|v| bool::from(v.as_bytes().ct_eq(info.csrf.as_bytes())));
         if !ok {
-            let mut r = ApiError::new(StatusCode::FORBIDDEN, "missing or wrong CSRF token")
-                .into_response();
+            let mut r =
+                ApiError::new(StatusCode::FORBIDDEN, "missing or wrong CSRF token").into_response();
             r.extensions_mut().insert(TokenName(info.name));
             return r;
         }
@@ -185,7 +188,10 @@ async fn require_session(
     response
 }
 
-async fn logout(State(app): State<Arc<AppState>>, Extension(SessionId(id)): Extension<SessionId>) -> Response {
+async fn logout(
+    State(app): State<Arc<AppState>>,
+    Extension(SessionId(id)): Extension<SessionId>,
+) -> Response {
     app.sessions.close(&id);
     let mut r = Json(serde_json::json!({ "signed_out": true })).into_response();
     if let Ok(v) = HeaderValue::from_str(&clear_cookie()) {
@@ -253,7 +259,10 @@ fn search_query(raw: Option<&str>) -> Result<Search, ApiError> {
     };
     if let Some(id) = given(p.call_id) {
         if id.len() > MAX_CALL_ID_LEN {
-            return Err(ApiError::param("call_id", format!("call_id must be at most {MAX_CALL_ID_LEN} bytes")));
+            return Err(ApiError::param(
+                "call_id",
+                format!("call_id must be at most {MAX_CALL_ID_LEN} bytes"),
+            ));
         }
         s.call_id = Some(id);
     }
@@ -268,7 +277,10 @@ fn search_query(raw: Option<&str>) -> Result<Search, ApiError> {
     }
     if let Some(party) = given(p.party) {
         if party.len() > MAX_PARTY_LEN {
-            return Err(ApiError::param("party", format!("party must be at most {MAX_PARTY_LEN} bytes")));
+            return Err(ApiError::param(
+                "party",
+                format!("party must be at most {MAX_PARTY_LEN} bytes"),
+            ));
         }
         s.party = Some(party);
     }
@@ -279,7 +291,12 @@ fn search_query(raw: Option<&str>) -> Result<Search, ApiError> {
     }
     let time = |name: &'static str, t: &str| {
         parse_time(t).map_err(|_| {
-            ApiError::param(name, format!("{name} must be an RFC 3339 time (2026-11-29T10:00:00Z) or a date (2026-11-29)"))
+            ApiError::param(
+                name,
+                format!(
+                    "{name} must be an RFC 3339 time (2026-11-29T10:00:00Z) or a date (2026-11-29)"
+                ),
+            )
         })
     };
     if let Some(t) = given(p.since) {
@@ -287,7 +304,11 @@ fn search_query(raw: Option<&str>) -> Result<Search, ApiError> {
     }
     if let Some(t) = given(p.until) {
         let (us, date) = time("until", &t)?;
-        s.until_us = Some(if date { us.saturating_add(86_400_000_000) } else { us });
+        s.until_us = Some(if date {
+            us.saturating_add(86_400_000_000)
+        } else {
+            us
+        });
     }
     if let Some(sort) = given(p.sort) {
         s.sort = SortKey::from_name(&sort).ok_or_else(|| {
@@ -311,7 +332,12 @@ fn search_query(raw: Option<&str>) -> Result<Search, ApiError> {
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| ApiError::param("limit", format!("limit must be an integer from 1 to {MAX_PAGE}")))?;
+            .ok_or_else(|| {
+                ApiError::param(
+                    "limit",
+                    format!("limit must be an integer from 1 to {MAX_PAGE}"),
+                )
+            })?;
     }
     Ok(s)
 }
@@ -354,7 +380,10 @@ async fn detail(
         None => Vec::new(),
     };
     let related: Vec<CallView<'_>> = related.iter().map(CallView::new).collect();
-    Ok(Json(serde_json::json!({ "call": CallView::new(&call), "related": related })).into_response())
+    Ok(
+        Json(serde_json::json!({ "call": CallView::new(&call), "related": related }))
+            .into_response(),
+    )
 }
 
 fn forbidden_download() -> ApiError {
@@ -389,7 +418,14 @@ async fn play(
     }
     let call = get_call(&app, id).await?;
     let file = audio_file(&call)?;
-    serve_recording(&app, file, call.format.as_deref(), &headers, Disposition::Inline).await
+    serve_recording(
+        &app,
+        file,
+        call.format.as_deref(),
+        &headers,
+        Disposition::Inline,
+    )
+    .await
 }
 
 async fn download(
@@ -403,7 +439,14 @@ async fn download(
     }
     let call = get_call(&app, id).await?;
     let file = audio_file(&call)?;
-    serve_recording(&app, file, call.format.as_deref(), &headers, Disposition::Attachment).await
+    serve_recording(
+        &app,
+        file,
+        call.format.as_deref(),
+        &headers,
+        Disposition::Attachment,
+    )
+    .await
 }
 
 async fn rtp(
@@ -434,29 +477,33 @@ async fn peaks(
     let file = audio_file(&call)?;
     let root = app.recordings_root.clone();
     let wav = call.format.as_deref() == Some("wav") || file.ends_with(".wav");
-    let (bytes, part) = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, bool), ApiError> {
-        let opened = open_recording(&root, Path::new(&file))?;
-        if !opened.part {
-            if let Some(stored) = stored_peaks(&root, Path::new(&file), &opened.file) {
-                return Ok((stored, false));
+    let (bytes, part) =
+        tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, bool), ApiError> {
+            let opened = open_recording(&root, Path::new(&file))?;
+            if !opened.part {
+                if let Some(stored) = stored_peaks(&root, Path::new(&file), &opened.file) {
+                    return Ok((stored, false));
+                }
             }
-        }
-        if !wav {
-            return Err(ApiError::new(
+            if !wav {
+                return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 "no waveform for this recording (only WAV recordings have one computed on demand)",
             ));
-        }
-        let part = opened.part;
-        crate::peaks::wav_peaks(opened.file, opened.size)
-            .map(|b| (b, part))
-            .map_err(|e| {
-                tracing::warn!(error = %e, "cannot compute peaks");
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "the audio file has no readable 16-bit PCM")
-            })
-    })
-    .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))??;
+            }
+            let part = opened.part;
+            crate::peaks::wav_peaks(opened.file, opened.size)
+                .map(|b| (b, part))
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "cannot compute peaks");
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "the audio file has no readable 16-bit PCM",
+                    )
+                })
+        })
+        .await
+        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))??;
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream"),
@@ -502,7 +549,10 @@ mod tests {
         assert_eq!((s.offset, s.limit), (100, 20));
         assert_eq!(s.call_id, None, "an empty field is not a filter");
         let d = search_query(None).unwrap();
-        assert_eq!((d.limit, d.descending, d.sort), (DEFAULT_PAGE, true, SortKey::Started));
+        assert_eq!(
+            (d.limit, d.descending, d.sort),
+            (DEFAULT_PAGE, true, SortKey::Started)
+        );
         let param = |raw: &str| search_query(Some(raw)).unwrap_err().parameter_name();
         assert_eq!(param("status=done"), Some("status"));
         assert_eq!(param("sort=id"), Some("sort"));
@@ -519,11 +569,20 @@ mod tests {
         h.insert(header::HOST, HeaderValue::from_static("rec.example:8443"));
         let uri: Uri = "/ui/login".parse().unwrap();
         assert!(same_origin(&h, &uri));
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://rec.example:8443"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://rec.example:8443"),
+        );
         assert!(same_origin(&h, &uri));
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://evil.example"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
         assert!(!same_origin(&h, &uri));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://rec.example:8443"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://rec.example:8443"),
+        );
         assert!(!same_origin(&h, &uri));
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));

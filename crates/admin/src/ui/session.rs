@@ -214,7 +214,13 @@ mod tests {
         assert_eq!(cookie_value("rec_sessionx=abc"), None);
         assert_eq!(cookie_value(""), None);
         let c = set_cookie("abc", SessionLimits::default());
-        for part in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/", "Max-Age=43200"] {
+        for part in [
+            "Secure",
+            "HttpOnly",
+            "SameSite=Strict",
+            "Path=/",
+            "Max-Age=43200",
+        ] {
             assert!(c.contains(part), "{c}");
         }
         assert!(clear_cookie().contains("Max-Age=0"));
