@@ -190,8 +190,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // 8 kHz stereo, 0.5 s: left ramps up to 25600, right constant -5120
         let samples: Vec<i16> = (0..4000)
-            .flat_map(|i| [(i * 6.4) as i16, -5120])
-            .map(|s: i16| s)
+            .flat_map(|i| [(f64::from(i) * 6.4) as i16, -5120])
             .collect();
         for (name, size) in [("a.wav", None), ("b.wav.part", Some(0u32))] {
             let path = dir.path().join(name);

@@ -362,7 +362,7 @@ fn has_line(lines: &[Value], method: &str, path: &str, status: u16, token: Optio
         l["method"] == method
             && l["path"] == path
             && l["status"] == status
-            && l["token_name"] == token.map_or(Value::Null, |t| Value::from(t))
+            && l["token_name"] == token.map_or(Value::Null, Value::from)
     })
 }
 

@@ -14,6 +14,8 @@ use serde_json::Value;
 
 pub const OPS_TOKEN: &str = "ops-7f3c9a1e5b2d4c6f8a0b1c2d3e4f5a6b";
 pub const AUDIT_TOKEN: &str = "audit-0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+/// A token with the `listener` role (web UI: listen, never download).
+pub const LISTENER_TOKEN: &str = "listen-5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b";
 /// 2026-11-29T10:00:00Z
 pub const T1: i64 = 1_795_946_400_000_000;
 /// 2026-11-30T09:30:00Z
@@ -222,6 +224,11 @@ pub async fn start_with(metrics_public: bool) -> Fixture {
                 name: "auditor".into(),
                 sha256_hex: token_sha256_hex(AUDIT_TOKEN),
                 role: rec_admin::Role::Admin,
+            },
+            TokenEntry {
+                name: "listener".into(),
+                sha256_hex: token_sha256_hex(LISTENER_TOKEN),
+                role: rec_admin::Role::Listener,
             },
         ],
         audit_log: audit_log.clone(),
