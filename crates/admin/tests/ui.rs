@@ -12,7 +12,7 @@ use serde_json::Value;
 /// Signs in with `token`; returns the `Cookie` header value of the session.
 async fn sign_in(f: &Fixture, token: &str) -> String {
     let r = f
-        .client
+        .no_redirect
         .post(f.url("/ui/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("origin", format!("https://localhost:{}", f.addr.port()))
@@ -80,7 +80,7 @@ async fn pages_carry_a_strict_csp_and_sign_in_is_checked() {
     }
     // a wrong token: back to the form, no cookie
     let r = f
-        .client
+        .no_redirect
         .post(f.url("/ui/login"))
         .body("token=wrong")
         .header("content-type", "application/x-www-form-urlencoded")
@@ -92,7 +92,7 @@ async fn pages_carry_a_strict_csp_and_sign_in_is_checked() {
     assert!(r.headers().get("set-cookie").is_none());
     // from another site: refused even with a good token
     let r = f
-        .client
+        .no_redirect
         .post(f.url("/ui/login"))
         .body(format!("token={OPS_TOKEN}"))
         .header("content-type", "application/x-www-form-urlencoded")

@@ -305,7 +305,7 @@ mod tests {
         });
         assert_eq!(ids(&conv), vec![6]);
         let count = page(Search {
-            party: Some("user".into()),
+            party: Some("sip:user".into()),
             ..Search::default()
         });
         assert_eq!((count.total, count.calls.len()), (5, 0));

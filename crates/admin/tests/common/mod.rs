@@ -27,6 +27,8 @@ pub struct Fixture {
     pub audit_log: PathBuf,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// The same client without following redirects (to see the web UI's sign-in answer).
+    pub no_redirect: reqwest::Client,
     pub metrics: Arc<Metrics>,
     pub ids: Ids,
     /// The complete call's WAV bytes, and the in-progress call's .part bytes.
@@ -250,12 +252,20 @@ pub async fn start_with(metrics_public: bool) -> Fixture {
         .tls_built_in_root_certs(false)
         .build()
         .unwrap();
+    let no_redirect = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .resolve("localhost", addr)
+        .tls_built_in_root_certs(false)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     Fixture {
         _dir: dir,
         root,
         audit_log,
         addr,
         client,
+        no_redirect,
         metrics,
         ids: Ids {
             complete,
