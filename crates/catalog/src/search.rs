@@ -181,8 +181,14 @@ impl Catalog {
         let dir = if search.descending { "DESC" } else { "ASC" };
         // NULLs (running calls' durations) last either way; row id breaks ties so pages never overlap
         let column = search.sort.column();
+        // only durations can be NULL; elsewhere the plain column lets SQLite walk its index
+        let nulls_last = if search.sort == SortKey::Duration {
+            format!("{column} IS NULL, ")
+        } else {
+            String::new()
+        };
         let sql = format!(
-            "SELECT {CALL_COLUMNS} FROM calls{filter} ORDER BY {column} IS NULL, {column} {dir}, id {dir} \
+            "SELECT {CALL_COLUMNS} FROM calls{filter} ORDER BY {nulls_last}{column} {dir}, id {dir} \
              LIMIT {} OFFSET {}",
             search.limit.min(MAX_PAGE),
             search.offset.min(i64::MAX as u64)
