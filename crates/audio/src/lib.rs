@@ -8,6 +8,7 @@ pub mod codec;
 pub mod dtmf;
 pub mod mixer;
 pub mod ogg_opus;
+pub mod opus_peaks;
 pub mod peaks;
 pub mod red;
 pub mod resample;
