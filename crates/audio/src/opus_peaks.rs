@@ -347,14 +347,14 @@ mod tests {
                 let t = f64::from(i) / f64::from(rate);
                 let first = i < n / 2;
                 let l = if first {
-                    16000.0 * (6.283 * 400.0 * t).sin()
+                    16000.0 * (std::f64::consts::TAU * 400.0 * t).sin()
                 } else {
                     0.0
                 };
                 let r = if first {
                     0.0
                 } else {
-                    8000.0 * (6.283 * 300.0 * t).sin()
+                    8000.0 * (std::f64::consts::TAU * 300.0 * t).sin()
                 };
                 [l as i16, r as i16]
             })
