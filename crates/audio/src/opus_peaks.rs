@@ -401,8 +401,9 @@ mod tests {
         torn.push(&file[..file.len() * 2 / 3]);
         let torn = parse_peaks(&torn.finish().unwrap()).unwrap();
         assert!(torn.pairs.len() > 40 && torn.pairs.len() < whole.pairs.len());
-        // what there is agrees with the whole file
-        assert_eq!(torn.pairs[..], whole.pairs[..torn.pairs.len()]);
+        // what there is agrees with the whole file (but the last, partial, pixel)
+        let full = torn.pairs.len() - 2;
+        assert_eq!(torn.pairs[..full], whole.pairs[..full]);
         // a corrupted page is skipped, the rest still decodes
         let mut bad = file.clone();
         let mid = bad.len() / 2;
