@@ -40,6 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tokens: vec![rec_admin::TokenEntry {
             name: "demo".into(),
             sha256_hex: rec_admin::token_sha256_hex(&token),
+            role: rec_admin::Role::Admin,
         }],
         ..rec_admin::AdminSettings::default()
     }

@@ -56,11 +56,17 @@ pub(crate) struct AppState {
     pub keys: Option<Arc<rec_vault::Keyring>>,
     /// Body size and time limits (the `read_body` layer).
     pub limits: Arc<crate::limits::AdminLimits>,
+    /// The web UI's sessions.
+    pub sessions: crate::ui::session::Sessions,
 }
 
 /// The token name of an authenticated request (request and response extension).
 #[derive(Clone, Debug)]
-pub(crate) struct TokenName(pub(crate) String);
+pub(crate) struct TokenName(pub String);
+
+/// The role of an authenticated request's token (request extension).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TokenRole(pub crate::auth::Role);
 
 /// An error answer: `{"error": "...", "parameter": "..."}`.
 #[derive(Debug)]
@@ -87,7 +93,13 @@ impl ApiError {
         }
     }
 
-    fn unavailable(what: &str) -> ApiError {
+    /// The parameter an error is about (tests).
+    #[cfg(test)]
+    pub(crate) fn parameter_name(&self) -> Option<&'static str> {
+        self.parameter
+    }
+
+    pub(crate) fn unavailable(what: &str) -> ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("{what} unavailable"),
@@ -121,6 +133,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         protected.route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     protected
         .merge(public)
+        .merge(crate::ui::router(state.clone()))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.limits.clone(),
@@ -191,15 +204,18 @@ async fn require_token(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let name = req.headers().get(header::AUTHORIZATION).and_then(|v| {
-        state
-            .tokens
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .check_header(v.as_bytes())
-            .map(str::to_owned)
-    });
-    let Some(name) = name else {
+    let found = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| {
+            state
+                .tokens
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .check_header_with_role(v.as_bytes())
+                .map(|(n, r)| (n.to_owned(), r))
+        });
+    let Some((name, role)) = found else {
         let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
             .into_response();
         r.headers_mut().insert(
@@ -209,6 +225,7 @@ async fn require_token(
         return r;
     };
     req.extensions_mut().insert(TokenName(name.clone()));
+    req.extensions_mut().insert(TokenRole(role));
     let mut response = next.run(req).await;
     response.extensions_mut().insert(TokenName(name));
     response
@@ -375,7 +392,7 @@ pub(crate) fn parse_id(text: &str) -> Result<i64, ApiError> {
     }
 }
 
-async fn get_call(
+pub(crate) async fn get_call(
     state: &Arc<AppState>,
     id: Result<UrlPath<String>, PathRejection>,
 ) -> Result<CallRecord, ApiError> {
@@ -400,16 +417,16 @@ async fn one(
 }
 
 /// The audio file opened for serving.
-struct Opened {
-    file: std::fs::File,
-    size: u64,
+pub(crate) struct Opened {
+    pub file: std::fs::File,
+    pub size: u64,
     /// The `.part` file was opened (the call is being recorded, or was interrupted).
-    part: bool,
-    name: String,
+    pub part: bool,
+    pub name: String,
 }
 
 /// Opens the recording `file` names (or its `.part`), refusing anything outside `root` or not a regular file.
-fn open_recording(root: &Path, file: &Path) -> Result<Opened, ApiError> {
+pub(crate) fn open_recording(root: &Path, file: &Path) -> Result<Opened, ApiError> {
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -501,9 +518,16 @@ fn content_type(format: Option<&str>, name: &str) -> &'static str {
 
 async fn audio(
     State(state): State<Arc<AppState>>,
+    axum::Extension(TokenRole(role)): axum::Extension<TokenRole>,
     id: Result<UrlPath<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    if !role.may_download() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this token's role (listener) may not download recordings",
+        ));
+    }
     let call = get_call(&state, id).await?;
     let Some(file) = call.file.clone() else {
         return Err(ApiError::new(
@@ -511,6 +535,33 @@ async fn audio(
             "this call has no audio file",
         ));
     };
+    serve_recording(
+        &state,
+        file,
+        call.format.as_deref(),
+        &headers,
+        Disposition::Attachment,
+    )
+    .await
+}
+
+/// How a served file is to be presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Disposition {
+    /// `Content-Disposition: inline` (playback in the page).
+    Inline,
+    /// `Content-Disposition: attachment` (a download).
+    Attachment,
+}
+
+/// Serves a recording file (or its `.part`) inside the recordings root, honouring `Range`.
+pub(crate) async fn serve_recording(
+    state: &Arc<AppState>,
+    file: String,
+    format: Option<&str>,
+    headers: &HeaderMap,
+    disposition: Disposition,
+) -> Result<Response, ApiError> {
     let root = state.recordings_root.clone();
     let keys = state.keys.clone();
     let (opened, sealed) = tokio::task::spawn_blocking(move || {
@@ -534,13 +585,17 @@ async fn audio(
     };
     let mut builder = Response::builder()
         .header(header::ACCEPT_RANGES, "bytes")
-        .header(
-            header::CONTENT_TYPE,
-            content_type(call.format.as_deref(), &opened.name),
-        )
+        .header(header::CONTENT_TYPE, content_type(format, &opened.name))
         .header(
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{}\"", opened.name),
+            format!(
+                "{}; filename=\"{}\"",
+                match disposition {
+                    Disposition::Inline => "inline",
+                    Disposition::Attachment => "attachment",
+                },
+                opened.name
+            ),
         )
         .header(
             RECORDING_STATUS_HEADER,

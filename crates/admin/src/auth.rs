@@ -17,12 +17,42 @@ pub struct TokenEntry {
     /// Lower- or upper-case hex SHA-256 of the token (`printf %s "$TOKEN" | sha256sum`).
     #[serde(rename = "sha256")]
     pub sha256_hex: String,
+    /// What the holder may do: `admin` (the default) or `listener` (search, view and play, never download).
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// What a token's holder may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything: search, view, play, download audio and kept RTP, metrics.
+    #[default]
+    Admin,
+    /// Search, view and play in the web UI; downloads are refused (403).
+    Listener,
+}
+
+impl Role {
+    /// The holder may download files (audio as an attachment, kept RTP pcaps).
+    pub fn may_download(self) -> bool {
+        self == Role::Admin
+    }
+
+    /// `admin` or `listener`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Listener => "listener",
+        }
+    }
 }
 
 impl std::fmt::Debug for TokenEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenEntry")
             .field("name", &self.name)
+            .field("role", &self.role)
             .finish_non_exhaustive()
     }
 }
@@ -42,13 +72,13 @@ pub fn token_sha256_hex(token: &str) -> String {
 /// The configured tokens, ready for checking.
 #[derive(Clone)]
 pub struct Tokens {
-    entries: Vec<(String, [u8; 32])>,
+    entries: Vec<(String, [u8; 32], Role)>,
 }
 
 impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list()
-            .entries(self.entries.iter().map(|(n, _)| n))
+            .entries(self.entries.iter().map(|(n, _, _)| n))
             .finish()
     }
 }
@@ -66,7 +96,7 @@ impl Tokens {
     /// Checks the entries: names non-empty and distinct, hashes 64 hex digits. The error names the entry,
     /// never its hash.
     pub fn new(entries: &[TokenEntry]) -> Result<Tokens, String> {
-        let mut out: Vec<(String, [u8; 32])> = Vec::with_capacity(entries.len());
+        let mut out: Vec<(String, [u8; 32], Role)> = Vec::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
             if e.name.trim().is_empty()
                 || e.name.len() > 128
@@ -77,7 +107,7 @@ impl Tokens {
                     i + 1
                 ));
             }
-            if out.iter().any(|(n, _)| *n == e.name) {
+            if out.iter().any(|(n, _, _)| *n == e.name) {
                 return Err(format!("token {:?}: name used twice", e.name));
             }
             let hex = e.sha256_hex.trim().as_bytes();
@@ -98,7 +128,7 @@ impl Tokens {
                     e.name
                 ));
             }
-            out.push((e.name.clone(), hash));
+            out.push((e.name.clone(), hash, e.role));
         }
         Ok(Tokens { entries: out })
     }
@@ -116,18 +146,33 @@ impl Tokens {
     /// The name of the token `presented`, if it is a configured one. Every configured hash is compared
     /// (in constant time), whichever matches.
     pub fn check(&self, presented: &[u8]) -> Option<&str> {
+        self.check_with_role(presented).map(|(name, _)| name)
+    }
+
+    /// The name and role of the token `presented`, if it is a configured one (compared as in
+    /// [`check`](Self::check)).
+    pub fn check_with_role(&self, presented: &[u8]) -> Option<(&str, Role)> {
         if presented.is_empty() || presented.len() > MAX_TOKEN_LEN {
             return None;
         }
         let digest: [u8; 32] = Sha256::digest(presented).into();
         let mut found = None;
-        for (name, hash) in &self.entries {
+        for (name, hash, role) in &self.entries {
             let equal = bool::from(hash.ct_eq(&digest));
             if equal && found.is_none() {
-                found = Some(name.as_str());
+                found = Some((name.as_str(), *role));
             }
         }
         found
+    }
+
+    /// The name and role for an `Authorization` header value (see [`check_header`](Self::check_header)).
+    pub fn check_header_with_role(&self, value: &[u8]) -> Option<(&str, Role)> {
+        let (scheme, rest) = value.split_at_checked(7)?;
+        if !scheme.eq_ignore_ascii_case(b"bearer ") {
+            return None;
+        }
+        self.check_with_role(rest.trim_ascii())
     }
 
     /// The token name for an `Authorization` header value (`Bearer <token>`, scheme case-insensitive).
@@ -159,15 +204,22 @@ mod tests {
             TokenEntry {
                 name: "ops".into(),
                 sha256_hex: token_sha256_hex("s3cret-ops"),
+                role: Role::Admin,
             },
             TokenEntry {
                 name: "audit".into(),
                 sha256_hex: token_sha256_hex("s3cret-audit").to_uppercase(),
+                role: Role::Listener,
             },
         ])
         .unwrap();
         assert_eq!(tokens.check(b"s3cret-ops"), Some("ops"));
         assert_eq!(tokens.check(b"s3cret-audit"), Some("audit"));
+        assert_eq!(
+            tokens.check_with_role(b"s3cret-audit"),
+            Some(("audit", Role::Listener))
+        );
+        assert!(!Role::Listener.may_download() && Role::Admin.may_download());
         assert_eq!(tokens.check(b"s3cret-op"), None);
         assert_eq!(tokens.check(b""), None);
         assert_eq!(tokens.check_header(b"Bearer s3cret-ops"), Some("ops"));
@@ -185,6 +237,7 @@ mod tests {
             Tokens::new(&[TokenEntry {
                 name: name.into(),
                 sha256_hex: hash.into(),
+                role: Role::Admin,
             }])
             .unwrap_err()
         };
@@ -197,10 +250,12 @@ mod tests {
             TokenEntry {
                 name: "a".into(),
                 sha256_hex: good.clone(),
+                role: Role::Admin,
             },
             TokenEntry {
                 name: "a".into(),
                 sha256_hex: good,
+                role: Role::Admin,
             },
         ])
         .unwrap_err();

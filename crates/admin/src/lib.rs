@@ -28,8 +28,10 @@ pub mod audit;
 pub mod auth;
 pub mod limits;
 pub mod metrics;
+pub mod peaks;
 pub mod range;
 pub mod sealed;
+pub mod ui;
 pub mod view;
 
 mod api;
@@ -51,9 +53,10 @@ use tower::ServiceExt;
 
 pub use api::{DEFAULT_LIMIT, MAX_CALL_ID_LEN, MAX_LIMIT, MAX_NUMBER_LEN, RECORDING_STATUS_HEADER};
 pub use audit::Rotation;
-pub use auth::{token_sha256_hex, TokenEntry};
+pub use auth::{token_sha256_hex, Role, TokenEntry};
 pub use limits::AdminLimits;
 pub use metrics::{DropReason, EvictClass, HepRefusal, Metrics, MirrorEvent, Queue, SignalingRefusal};
+pub use ui::session::SessionLimits;
 
 /// On shutdown, open connections get this long to finish their responses.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -83,6 +86,8 @@ pub struct AdminConfig {
     pub limits: AdminLimits,
     /// Rotation of the audit log.
     pub audit_rotation: Rotation,
+    /// How long web UI sessions last.
+    pub sessions: SessionLimits,
 }
 
 /// The `[admin]` section of recorder.toml (every key optional; see [`AdminSettings::default`]).
@@ -123,6 +128,10 @@ pub struct AdminSettings {
     pub audit_max_mb: u64,
     /// Rotated audit log files kept (`audit.log.1` … `audit.log.N`).
     pub audit_keep: u32,
+    /// A web UI session unused this many minutes ends.
+    pub session_idle_minutes: u64,
+    /// A web UI session ends this many hours after sign-in.
+    pub session_max_hours: u64,
 }
 
 impl Default for AdminSettings {
@@ -145,6 +154,8 @@ impl Default for AdminSettings {
             body_timeout_ms: 10_000,
             audit_max_mb: 64,
             audit_keep: 10,
+            session_idle_minutes: 30,
+            session_max_hours: 12,
         }
     }
 }
@@ -159,6 +170,11 @@ impl AdminSettings {
             );
         }
         auth::Tokens::new(&self.tokens).map_err(|e| format!("[admin] tokens: {e}"))?;
+        if self.session_idle_minutes == 0 || self.session_max_hours == 0 {
+            return Err(
+                "[admin] session_idle_minutes and session_max_hours must be at least 1".into(),
+            );
+        }
         Ok(AdminConfig {
             listen: self.listen,
             cert: PathBuf::from(&self.cert),
@@ -186,6 +202,10 @@ impl AdminSettings {
             audit_rotation: Rotation {
                 max_bytes: self.audit_max_mb.max(1).saturating_mul(1024 * 1024),
                 keep: self.audit_keep.max(1),
+            },
+            sessions: SessionLimits {
+                idle: Duration::from_secs(self.session_idle_minutes.saturating_mul(60)),
+                absolute: Duration::from_secs(self.session_max_hours.saturating_mul(3600)),
             },
         })
     }
@@ -295,6 +315,7 @@ impl AdminServer {
             metrics_public: cfg.metrics_public,
             keys: cfg.decryption_keys.0.clone(),
             limits: Arc::new(cfg.limits),
+            sessions: ui::session::Sessions::new(cfg.sessions),
         });
         let listener = TcpListener::bind(cfg.listen)
             .await
@@ -497,6 +518,7 @@ mod tests {
             tokens: vec![TokenEntry {
                 name: "ops".into(),
                 sha256_hex: "abc".into(),
+                role: Role::Admin,
             }],
             ..AdminSettings::default()
         };

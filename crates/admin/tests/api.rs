@@ -560,6 +560,7 @@ async fn startup_errors_name_the_problem_without_secrets() {
         tokens: vec![],
         audit_log: dir.path().join("audit.log"),
         catalog: dir.path().join("catalog.sqlite"),
+        sessions: rec_admin::SessionLimits::default(),
         recordings_root: dir.path().to_path_buf(),
         metrics_public: false,
         decryption_keys: Default::default(),
@@ -587,6 +588,7 @@ async fn startup_errors_name_the_problem_without_secrets() {
         tokens: vec![TokenEntry {
             name: "ops".into(),
             sha256_hex: "not-hex".into(),
+            role: rec_admin::Role::Admin,
         }],
         ..cfg
     };

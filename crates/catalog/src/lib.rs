@@ -22,6 +22,7 @@ pub mod holds;
 pub mod naming;
 pub mod retention;
 pub mod seal;
+pub mod search;
 pub mod time;
 
 use std::path::Path;
@@ -279,7 +280,7 @@ pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
 
 /// The schema migrations, in order: migration `i` takes a file from version `i` to `i + 1`.
 const MIGRATIONS: &[fn(&Transaction) -> rusqlite::Result<()>] =
-    &[migrate_v1, migrate_v2, migrate_v3];
+    &[migrate_v1, migrate_v2, migrate_v3, migrate_v4];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -389,6 +390,14 @@ fn migrate_v3(tx: &Transaction) -> rusqlite::Result<()> {
             lifted_by TEXT,
             lift_reason TEXT
         );",
+    )
+}
+
+/// v4 (web UI search): Ms-Conversation-ID lookups (related calls) and status filters sorted by start time.
+fn migrate_v4(tx: &Transaction) -> rusqlite::Result<()> {
+    tx.execute_batch(
+        "CREATE INDEX calls_conversation_id ON calls(conversation_id);
+         CREATE INDEX calls_status_started ON calls(status, started_at_us);",
     )
 }
 

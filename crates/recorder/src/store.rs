@@ -400,6 +400,11 @@ impl Store {
             }
             if is_rtp {
                 rtp_file = Some(path.display().to_string());
+            } else if !failed {
+                // the waveform for the web UI; without it the UI computes one on demand
+                if let Err(e) = rec_admin::peaks::write_sidecar(&path) {
+                    tracing::warn!(error = %e, "waveform peaks not written");
+                }
             }
         }
         if o.record

@@ -14,6 +14,8 @@ use serde_json::Value;
 
 pub const OPS_TOKEN: &str = "ops-7f3c9a1e5b2d4c6f8a0b1c2d3e4f5a6b";
 pub const AUDIT_TOKEN: &str = "audit-0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+/// A token with the `listener` role (web UI: listen, never download).
+pub const LISTENER_TOKEN: &str = "listen-5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b";
 /// 2026-11-29T10:00:00Z
 pub const T1: i64 = 1_795_946_400_000_000;
 /// 2026-11-30T09:30:00Z
@@ -25,6 +27,8 @@ pub struct Fixture {
     pub audit_log: PathBuf,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// The same client without following redirects (to see the web UI's sign-in answer).
+    pub no_redirect: reqwest::Client,
     pub metrics: Arc<Metrics>,
     pub ids: Ids,
     /// The complete call's WAV bytes, and the in-progress call's .part bytes.
@@ -221,10 +225,17 @@ pub async fn start_limited(metrics_public: bool, limits: rec_admin::AdminLimits)
             TokenEntry {
                 name: "ops".into(),
                 sha256_hex: token_sha256_hex(OPS_TOKEN),
+                role: rec_admin::Role::Admin,
             },
             TokenEntry {
                 name: "auditor".into(),
                 sha256_hex: token_sha256_hex(AUDIT_TOKEN),
+                role: rec_admin::Role::Admin,
+            },
+            TokenEntry {
+                name: "listener".into(),
+                sha256_hex: token_sha256_hex(LISTENER_TOKEN),
+                role: rec_admin::Role::Listener,
             },
         ],
         audit_log: audit_log.clone(),
@@ -234,6 +245,7 @@ pub async fn start_limited(metrics_public: bool, limits: rec_admin::AdminLimits)
         decryption_keys: Default::default(),
         limits,
         audit_rotation: rec_admin::Rotation::default(),
+        sessions: rec_admin::SessionLimits::default(),
     };
     let metrics = Arc::new(Metrics::new());
     let server = AdminServer::bind(cfg, metrics.clone()).await.unwrap();
@@ -248,12 +260,20 @@ pub async fn start_limited(metrics_public: bool, limits: rec_admin::AdminLimits)
         .tls_built_in_root_certs(false)
         .build()
         .unwrap();
+    let no_redirect = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .resolve("localhost", addr)
+        .tls_built_in_root_certs(false)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     Fixture {
         _dir: dir,
         root,
         audit_log,
         addr,
         client,
+        no_redirect,
         metrics,
         ids: Ids {
             complete,
