@@ -204,17 +204,14 @@ async fn require_token(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let found = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| {
-            state
-                .tokens
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .check_header_with_role(v.as_bytes())
-                .map(|(n, r)| (n.to_owned(), r))
-        });
+    let found = req.headers().get(header::AUTHORIZATION).and_then(|v| {
+        state
+            .tokens
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .check_header_with_role(v.as_bytes())
+            .map(|(n, r)| (n.to_owned(), r))
+    });
     let Some((name, role)) = found else {
         let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "a valid bearer token is required")
             .into_response();

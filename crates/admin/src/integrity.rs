@@ -22,7 +22,7 @@ use rec_catalog::time::parse_time;
 use rec_catalog::{CallRecord, Catalog, CatalogError};
 use serde::Deserialize;
 
-use crate::api::{now_us, parse_id, with_catalog, ApiError, AppState, TokenName};
+use crate::api::{now_us, parse_id, with_catalog, ApiError, AppState, TokenName, TokenRole};
 use crate::view::CallView;
 
 /// Longest hold reason accepted (bytes).
@@ -147,11 +147,25 @@ fn hold_time(text: &str, name: &'static str, end: bool) -> Result<i64, ApiError>
     })
 }
 
+/// Setting and lifting holds is for admin tokens: a listener may hear recordings, not decide their fate.
+fn require_admin(role: TokenRole) -> Result<(), ApiError> {
+    if role.0 == crate::auth::Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this token's role (listener) may not set or lift legal holds",
+        ))
+    }
+}
+
 async fn add_hold(
     State(state): State<Arc<AppState>>,
     Extension(token): Extension<TokenName>,
+    Extension(role): Extension<TokenRole>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    require_admin(role)?;
     let p: HoldParams = serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -191,9 +205,11 @@ struct LiftParams {
 async fn lift_hold(
     State(state): State<Arc<AppState>>,
     Extension(token): Extension<TokenName>,
+    Extension(role): Extension<TokenRole>,
     id: Result<UrlPath<String>, PathRejection>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
+    require_admin(role)?;
     let id = match id {
         Ok(UrlPath(text)) => parse_id(&text)?,
         Err(_) => parse_id("")?,

@@ -35,8 +35,8 @@ pub mod ui;
 pub mod view;
 
 mod api;
-mod sealed_api;
 mod integrity;
+mod sealed_api;
 mod tls;
 
 use std::future::Future;
@@ -55,7 +55,9 @@ pub use api::{DEFAULT_LIMIT, MAX_CALL_ID_LEN, MAX_LIMIT, MAX_NUMBER_LEN, RECORDI
 pub use audit::Rotation;
 pub use auth::{token_sha256_hex, Role, TokenEntry};
 pub use limits::AdminLimits;
-pub use metrics::{DropReason, EvictClass, HepRefusal, Metrics, MirrorEvent, Queue, SignalingRefusal};
+pub use metrics::{
+    DropReason, EvictClass, HepRefusal, Metrics, MirrorEvent, Queue, SignalingRefusal,
+};
 pub use ui::session::SessionLimits;
 
 /// On shutdown, open connections get this long to finish their responses.

@@ -143,13 +143,23 @@ impl SealedFile {
             return Ok(());
         }
         let block = u64::from(u16::from_le_bytes([head[32], head[33]]).max(1));
-        let data = ((self.plain_len - 44) / block * block).min(u64::from(u32::MAX) - 36);
+        // a finished file ends with the call's LIST/INFO tags after the samples (rec_audio::RecordingTags)
+        let tags = if self.finished {
+            let n = (rec_audio::MAX_RIFF_INFO_LEN as u64).min(self.plain_len - 44);
+            let tail = self.read_plain(self.plain_len - n, n)?;
+            rec_audio::trailing_riff_info_len(&tail).unwrap_or(0) as u64
+        } else {
+            0
+        };
+        let data =
+            ((self.plain_len - 44 - tags) / block * block).min(u64::from(u32::MAX) - 36 - tags);
         let mut h = [0u8; 44];
         h.copy_from_slice(&head);
-        h[4..8].copy_from_slice(&((36 + data) as u32).to_le_bytes());
+        h[4..8].copy_from_slice(&((36 + data + tags) as u32).to_le_bytes());
         h[40..44].copy_from_slice(&(data as u32).to_le_bytes());
         self.wav_header = Some(h);
-        self.len = 44 + data;
+        // the samples, then the tags (whole sample frames: nothing lies between them)
+        self.len = 44 + data + tags;
         Ok(())
     }
 

@@ -78,6 +78,23 @@ async fn holds_are_set_and_lifted_with_a_reason_and_beat_retention() {
     // a token and a reason are required
     let (s, _) = send(&f, Method::POST, "/api/holds?reason=x&call_id=y", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // a listener hears recordings but does not decide their fate
+    let (s, v) = send(
+        &f,
+        Method::POST,
+        "/api/holds?reason=x&call_id=y",
+        Some(LISTENER_TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, _) = send(
+        &f,
+        Method::DELETE,
+        "/api/holds/1?reason=x",
+        Some(LISTENER_TOKEN),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = send(
         &f,
         Method::POST,

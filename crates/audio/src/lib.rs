@@ -26,6 +26,6 @@ pub use peaks::{parse_peaks, Peaks, PeaksBuilder};
 pub use red::{parse_red, Red, RedBlock, RedError};
 pub use resample::Resampler;
 pub use sink::AudioSink;
-pub use tags::{rfc3339_seconds, RecordingTags};
+pub use tags::{rfc3339_seconds, trailing_riff_info_len, RecordingTags, MAX_RIFF_INFO_LEN};
 pub use timeline::{RtpIn, Timeline, TimelineConfig, TimelineOutput, TimelineStats};
 pub use wav::WavSink;

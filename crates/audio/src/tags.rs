@@ -57,6 +57,21 @@ pub(crate) fn clean(value: &str) -> String {
     out
 }
 
+/// Longest `LIST`/`INFO` chunk [`RecordingTags::riff_info`] writes (five capped values and their headers).
+pub const MAX_RIFF_INFO_LEN: usize = 12 + 5 * (8 + 2 * MAX_TAG_LEN + 160);
+
+/// The length of the `LIST`/`INFO` chunk that ends `tail` (the last bytes of a WAV file), if one does: how a
+/// reader that cannot trust the data size (an append-only file whose header was never patched) finds where
+/// the samples end.
+pub fn trailing_riff_info_len(tail: &[u8]) -> Option<usize> {
+    (0..tail.len().saturating_sub(11)).find_map(|i| {
+        let c = &tail[i..];
+        let size = u32::from_le_bytes(c[4..8].try_into().ok()?) as usize;
+        (&c[..4] == b"LIST" && &c[8..12] == b"INFO" && size.checked_add(8) == Some(c.len()))
+            .then_some(c.len())
+    })
+}
+
 impl RecordingTags {
     /// The Vorbis comments (`KEY=value`, RFC 7845 §5.2) of these tags.
     pub fn vorbis_comments(&self) -> Vec<String> {
@@ -117,6 +132,22 @@ impl RecordingTags {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trailing_info_chunk_is_found_at_the_end_only() {
+        let t = RecordingTags {
+            call_id: "c@h".into(),
+            ..RecordingTags::default()
+        };
+        let list = t.riff_info();
+        assert!(list.len() <= MAX_RIFF_INFO_LEN);
+        let mut file = vec![0u8; 1000];
+        file.extend_from_slice(&list);
+        assert_eq!(trailing_riff_info_len(&file), Some(list.len()));
+        file.extend_from_slice(&[0, 0]);
+        assert_eq!(trailing_riff_info_len(&file), None, "not at the end");
+        assert_eq!(trailing_riff_info_len(&[0u8; 100]), None);
+    }
 
     #[test]
     fn times_are_rfc3339_utc() {

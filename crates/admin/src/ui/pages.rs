@@ -121,15 +121,13 @@ async fn login(
             .into_response();
     }
     let form: Option<LoginForm> = serde_urlencoded::from_bytes(&body).ok();
-    let found = form
-        .as_ref()
-        .and_then(|f| {
-            app.tokens
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .check_with_role(f.token.trim().as_bytes())
-                .map(|(n, r)| (n.to_owned(), r))
-        });
+    let found = form.as_ref().and_then(|f| {
+        app.tokens
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .check_with_role(f.token.trim().as_bytes())
+            .map(|(n, r)| (n.to_owned(), r))
+    });
     let Some((name, role)) = found else {
         return see_other("/ui/?signin=failed");
     };
