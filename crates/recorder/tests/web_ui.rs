@@ -458,6 +458,9 @@ async fn web_ui_in_headless_chromium() {
         recordings_root: root.clone(),
         metrics_public: false,
         sessions: rec_admin::SessionLimits::default(),
+        decryption_keys: Default::default(),
+        limits: rec_admin::AdminLimits::default(),
+        audit_rotation: rec_admin::Rotation::default(),
     };
     let server = AdminServer::bind(cfg, Arc::new(Metrics::new()))
         .await
