@@ -1,11 +1,12 @@
 //! Waveform peaks files of recordings (BBC audiowaveform `.dat` v2, see [`rec_audio::peaks`]): written next
-//! to a finished WAV as `<file>.peaks` (by the store at finalisation), computed on demand from a WAV or a
-//! growing `.part` when no up-to-date peaks file exists.
+//! to a finished WAV or Ogg Opus recording as `<file>.peaks` (by the store at finalisation), computed on
+//! demand from the recording or its growing `.part` when no up-to-date peaks file exists.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use rec_audio::opus_peaks::OggOpusPeaks;
 use rec_audio::peaks::{samples_per_pixel_for, PeaksBuilder};
 
 /// The suffix of a peaks file: `<recording>.peaks`.
@@ -132,18 +133,56 @@ pub fn wav_peaks(file: File, file_len: u64) -> Result<Vec<u8>, String> {
     Ok(builder.finish())
 }
 
-/// Writes `<audio>.peaks` for the finished WAV `audio` (through a temporary name, so a reader never sees
-/// half a file). Recordings in other formats are skipped (`Ok(false)`).
-pub fn write_sidecar(audio: &Path) -> Result<bool, String> {
-    if audio.extension().is_none_or(|e| e != "wav") {
-        return Ok(false);
+/// The peaks (`.dat` v2 bytes) of the Ogg Opus (or growing `.opus.part`) file `file`: its complete pages,
+/// decoded packet by packet (memory bounded by one page and one frame, whatever the length).
+pub fn opus_peaks(file: File) -> Result<Vec<u8>, String> {
+    let mut r = file;
+    let mut peaks = OggOpusPeaks::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = r
+            .read(&mut buf)
+            .map_err(|e| format!("Ogg Opus data: {e}"))?;
+        if n == 0 {
+            break;
+        }
+        peaks.push(&buf[..n]);
     }
+    if peaks.bad_packets() > 0 {
+        tracing::warn!(
+            packets = peaks.bad_packets(),
+            "undecodable Opus packets left out of the waveform"
+        );
+    }
+    peaks.finish().map_err(|e| e.to_string())
+}
+
+/// The recording formats that have peaks, by file name: `Some(true)` for Ogg Opus, `Some(false)` for WAV.
+pub fn is_opus(audio: &Path) -> Option<bool> {
+    match audio.extension()?.to_str()? {
+        "wav" => Some(false),
+        "opus" | "ogg" => Some(true),
+        _ => None,
+    }
+}
+
+/// Writes `<audio>.peaks` for the finished WAV or Ogg Opus recording `audio` (through a temporary name, so a
+/// reader never sees half a file). Recordings in other formats are skipped (`Ok(false)`).
+pub fn write_sidecar(audio: &Path) -> Result<bool, String> {
+    let Some(opus) = is_opus(audio) else {
+        return Ok(false);
+    };
     let file = File::open(audio).map_err(|e| format!("{}: {e}", audio.display()))?;
     let len = file
         .metadata()
         .map_err(|e| format!("{}: {e}", audio.display()))?
         .len();
-    let bytes = wav_peaks(file, len).map_err(|e| format!("{}: {e}", audio.display()))?;
+    let bytes = if opus {
+        opus_peaks(file)
+    } else {
+        wav_peaks(file, len)
+    }
+    .map_err(|e| format!("{}: {e}", audio.display()))?;
     let target = sidecar_path(audio);
     let mut tmp = target.as_os_str().to_owned();
     tmp.push(".tmp");
@@ -209,7 +248,11 @@ mod tests {
         let audio = dir.path().join("a.wav");
         assert!(write_sidecar(&audio).unwrap());
         assert!(parse_peaks(&std::fs::read(sidecar_path(&audio)).unwrap()).is_some());
-        assert!(!write_sidecar(&dir.path().join("x.opus")).unwrap());
+        assert!(!write_sidecar(&dir.path().join("x.mp3")).unwrap());
+        assert!(
+            write_sidecar(&dir.path().join("x.opus")).is_err(),
+            "missing file"
+        );
         // not a WAV, or 8-bit: refused with a reason
         let bad = dir.path().join("bad.wav");
         std::fs::write(&bad, b"RIFF....WAVEdata").unwrap();

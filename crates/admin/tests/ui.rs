@@ -360,15 +360,61 @@ async fn peaks_of_finished_and_running_calls() {
         parse_peaks(&r.bytes().await.unwrap()).unwrap().pairs.len(),
         25 * 2
     );
-    // Opus without a stored peaks file, and no audio at all
-    let r = ui_get(
-        &f,
-        &format!("/ui/api/calls/{}/peaks", f.ids.opus),
-        &cookie,
-        &[],
+    // Ogg Opus, computed on demand: the fixture's file has its headers and no audio yet -> an empty waveform
+    let opus_peaks = format!("/ui/api/calls/{}/peaks", f.ids.opus);
+    let r = ui_get(&f, &opus_peaks, &cookie, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let p = parse_peaks(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!((p.channels, p.sample_rate, p.pairs.len()), (2, 48000, 0));
+    // a real recording: 2 s of stereo Opus, 440 Hz left (amplitude 8000) for the first second, 1 kHz right
+    // (amplitude 8000) for the second
+    let opus_file = files_with_suffix(&f.root, ".opus");
+    let encoded = opus_tones(16000, 2);
+    std::fs::write(&opus_file, &encoded).unwrap();
+    let r = ui_get(&f, &opus_peaks, &cookie, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-recording-status"], "final");
+    let whole = parse_peaks(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(
+        (whole.channels, whole.sample_rate, whole.samples_per_pixel),
+        (2, 16000, 320)
+    );
+    assert_eq!(whole.pairs.len(), 100 * 2, "2 s at 20 ms per pixel");
+    for (px, pair) in whole.pairs.chunks(2).enumerate() {
+        // Opus is lossy: the tone's peak (8000, high byte 31) within a few percent, silence near 0
+        let (l, r) = (pair[0].1, pair[1].1);
+        if (5..45).contains(&px) {
+            assert!((7000..9500).contains(&l) && r < 1000, "{px}: {pair:?}");
+        }
+        if (55..95).contains(&px) {
+            assert!((7000..9500).contains(&r) && l < 1000, "{px}: {pair:?}");
+        }
+    }
+    // the same call still running: a .part with a torn last page -> the complete pages so far
+    let part = {
+        let mut s = opus_file.clone().into_os_string();
+        s.push(".part");
+        std::path::PathBuf::from(s)
+    };
+    std::fs::remove_file(&opus_file).unwrap();
+    std::fs::write(&part, &encoded[..encoded.len() * 3 / 5]).unwrap();
+    let r = ui_get(&f, &opus_peaks, &cookie, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-recording-status"], "recording");
+    let running = parse_peaks(&r.bytes().await.unwrap()).unwrap();
+    let n = running.pairs.len();
+    // pages hold about a second each: the first second is there, the torn second page is not
+    assert!(n >= 40 * 2 && n < whole.pairs.len(), "{n}");
+    assert_eq!(running.pairs[..n - 2], whole.pairs[..n - 2]);
+    // not Ogg at all: refused with a reason, not a panic
+    std::fs::write(
+        &part,
+        b"RIFF\0\0\0\0WAVEfmt  and more bytes than a page header",
     )
-    .await;
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    .unwrap();
+    let r = ui_get(&f, &opus_peaks, &cookie, &[]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // no audio at all
     let r = ui_get(
         &f,
         &format!("/ui/api/calls/{}/peaks", f.ids.no_file),
@@ -387,4 +433,47 @@ async fn peaks_of_finished_and_running_calls() {
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     f.stop().await;
+}
+
+/// The one file under `root` whose name ends in `suffix`.
+fn files_with_suffix(root: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut stack = vec![root.to_path_buf()];
+    let mut found = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.to_string_lossy().ends_with(suffix) {
+                found.push(p);
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.remove(0)
+}
+
+/// `seconds` of stereo Ogg Opus at `rate`, encoded by the recorder's own Opus writer: 440 Hz on the left for
+/// the first half, then 1 kHz on the right, both of amplitude 8000.
+fn opus_tones(rate: u32, seconds: u32) -> Vec<u8> {
+    use rec_audio::AudioSink;
+    let mut sink = rec_audio::OggOpusSink::new(rate, 2, Default::default(), 0x0b05).unwrap();
+    let n = rate * seconds;
+    let pcm: Vec<i16> = (0..n)
+        .flat_map(|i| {
+            let t = f64::from(i) / f64::from(rate);
+            let tone = |f: f64| (8000.0 * (std::f64::consts::TAU * f * t).sin()) as i16;
+            if i < n / 2 {
+                [tone(440.0), 0]
+            } else {
+                [0, tone(1000.0)]
+            }
+        })
+        .collect();
+    let mut out = Vec::new();
+    for piece in pcm.chunks(960) {
+        sink.write(piece, &mut out);
+    }
+    sink.finish(&mut out);
+    out
 }

@@ -4,7 +4,7 @@
 //! for more bytes (or is ignored at [`OggOpusPeaks::finish`]).
 //!
 //! Memory stays bounded whatever the length: one Ogg page (at most 65,307 bytes), one packet, one decoded
-//! frame (120 ms) and the peaks themselves (100 bytes a second for stereo).
+//! frame (120 ms) and the peaks themselves (200 bytes a second for stereo).
 //!
 //! Pure: bytes in, peaks bytes out.
 

@@ -46,6 +46,17 @@ pub struct Store {
     keys: Option<Arc<Keyring>>,
     /// Signs each finished recording's manifest (docs/manifests.md); `None`: recordings are not sealed.
     sealer: Option<rec_catalog::seal::Sealer>,
+    /// Threads writing the peaks of finished Ogg Opus recordings (decoding takes seconds for a long call,
+    /// which must not hold up the other calls' writes); joined when the store is dropped.
+    peaks_jobs: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        for job in self.peaks_jobs.drain(..) {
+            let _ = job.join();
+        }
+    }
 }
 
 fn party(p: &rec_engine::Party) -> Party {
@@ -185,6 +196,7 @@ impl Store {
             last_ended: None,
             keys: None,
             sealer: None,
+            peaks_jobs: Vec::new(),
         })
     }
 
@@ -353,6 +365,28 @@ impl Store {
         }
     }
 
+    /// Writes the peaks file of the finished recording `path`: at once for WAV (reading it is cheap), on a
+    /// thread of its own for Ogg Opus (decoding it costs ≈ 5 s for an hour, see BENCHMARKS.md).
+    fn write_peaks(&mut self, path: PathBuf) {
+        let opus = rec_admin::peaks::is_opus(&path) == Some(true);
+        let write = move || {
+            if let Err(e) = rec_admin::peaks::write_sidecar(&path) {
+                tracing::warn!(error = %e, "waveform peaks not written");
+            }
+        };
+        if !opus {
+            return write();
+        }
+        self.peaks_jobs.retain(|j| !j.is_finished());
+        if let Err(e) = std::thread::Builder::new()
+            .name("peaks".into())
+            .spawn(write)
+            .map(|job| self.peaks_jobs.push(job))
+        {
+            tracing::warn!(error = %e, "cannot start a thread for waveform peaks; the UI computes them on demand");
+        }
+    }
+
     /// The call ended: files are closed and renamed from `*.part`, the catalog row completed.
     /// Returns the audio file's path and whether storage failed for this call (its recording is incomplete).
     pub fn ended(&mut self, call: CallHandle, report: &CallReport) -> (Option<String>, bool) {
@@ -402,9 +436,7 @@ impl Store {
                 rtp_file = Some(path.display().to_string());
             } else if !failed {
                 // the waveform for the web UI; without it the UI computes one on demand
-                if let Err(e) = rec_admin::peaks::write_sidecar(&path) {
-                    tracing::warn!(error = %e, "waveform peaks not written");
-                }
+                self.write_peaks(path.clone());
             }
         }
         if o.record

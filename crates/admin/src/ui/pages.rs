@@ -471,7 +471,7 @@ async fn rtp(
 }
 
 /// `…/peaks`: the waveform (`.dat` v2): the stored peaks file of a finished recording when it is up to
-/// date, else computed from the WAV or its growing `.part`.
+/// date, else computed from the WAV or Ogg Opus recording or its growing `.part`.
 async fn peaks(
     State(app): State<Arc<AppState>>,
     id: Result<UrlPath<String>, PathRejection>,
@@ -479,7 +479,11 @@ async fn peaks(
     let call = get_call(&app, id).await?;
     let file = audio_file(&call)?;
     let root = app.recordings_root.clone();
-    let wav = call.format.as_deref() == Some("wav") || file.ends_with(".wav");
+    let opus = match call.format.as_deref() {
+        Some("wav") => Some(false),
+        Some("opus") => Some(true),
+        _ => crate::peaks::is_opus(Path::new(&file)),
+    };
     let (bytes, part) =
         tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, bool), ApiError> {
             let opened = open_recording(&root, Path::new(&file))?;
@@ -488,22 +492,26 @@ async fn peaks(
                     return Ok((stored, false));
                 }
             }
-            if !wav {
+            let Some(opus) = opus else {
                 return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no waveform for this recording (only WAV recordings have one computed on demand)",
-            ));
-            }
+                    StatusCode::NOT_FOUND,
+                    "no waveform for this recording (only WAV and Ogg Opus recordings have one)",
+                ));
+            };
             let part = opened.part;
-            crate::peaks::wav_peaks(opened.file, opened.size)
-                .map(|b| (b, part))
-                .map_err(|e| {
-                    tracing::warn!(error = %e, "cannot compute peaks");
-                    ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "the audio file has no readable 16-bit PCM",
-                    )
-                })
+            if opus {
+                crate::peaks::opus_peaks(opened.file)
+            } else {
+                crate::peaks::wav_peaks(opened.file, opened.size)
+            }
+            .map(|b| (b, part))
+            .map_err(|e| {
+                tracing::warn!(error = %e, "cannot compute peaks");
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "the audio file has no readable audio for a waveform",
+                )
+            })
         })
         .await
         .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))??;
