@@ -344,7 +344,8 @@ impl Catalog {
             files: files.iter().map(|f| relative(root, f)).collect(),
         };
         let deletion = self.append_to_chain(root, sealer, body, now_us)?;
-        for f in &files {
+        let sidecars: Vec<String> = files.iter().map(|f| format!("{f}{PEAKS_SUFFIX}")).collect();
+        for f in files.iter().chain(&sidecars) {
             match std::fs::remove_file(f) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -404,6 +405,11 @@ fn read_chain(dir: &Path) -> std::io::Result<Vec<ChainEntry>> {
 }
 
 /// Recording files under the day directories (`YYYY-MM-DD/`) of `root`, relative, `.part` files excluded.
+/// Suffix of a recording's waveform sidecar (`<audio file>.peaks`, the web UI's BBC-audiowaveform peaks): derived
+/// from the audio, recomputed by the admin API when missing or older than the audio, so not part of the record
+/// (not sealed, not reported as extra) but deleted with it.
+pub const PEAKS_SUFFIX: &str = ".peaks";
+
 fn stored_files(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let Ok(days) = std::fs::read_dir(root) else {
@@ -427,7 +433,8 @@ fn stored_files(root: &Path) -> Vec<String> {
         };
         for f in files.flatten() {
             let fname = f.file_name().to_string_lossy().into_owned();
-            if f.path().is_file() && !fname.ends_with(crate::naming::PART_SUFFIX) {
+            let derived = fname.ends_with(PEAKS_SUFFIX);
+            if f.path().is_file() && !fname.ends_with(crate::naming::PART_SUFFIX) && !derived {
                 out.push(format!("{name}/{fname}"));
             }
         }

@@ -336,6 +336,13 @@ fn retention_sweep_with_a_given_clock_deletes_provably_and_a_hold_beats_it() {
         "{out_text}"
     );
     assert!(files.iter().all(|f| !f.exists()));
+    // the waveform sidecars (derived from the audio) go with their recordings
+    assert!(
+        files
+            .iter()
+            .all(|f| !std::path::PathBuf::from(format!("{}.peaks", f.display())).exists()),
+        "a waveform sidecar outlived its recording"
+    );
     // the deletions are sealed: the chain is intact and says so
     let (code, stdout, stderr) = verify(&dir, &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
