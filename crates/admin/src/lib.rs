@@ -48,7 +48,7 @@ use tower::ServiceExt;
 
 pub use api::{DEFAULT_LIMIT, MAX_CALL_ID_LEN, MAX_LIMIT, MAX_NUMBER_LEN, RECORDING_STATUS_HEADER};
 pub use auth::{token_sha256_hex, TokenEntry};
-pub use metrics::{DropReason, Metrics, MirrorEvent, Queue};
+pub use metrics::{DropReason, LossReason, Metrics, MirrorEvent, Queue};
 
 /// Longest a client may take for the TLS handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -57,9 +57,14 @@ impl Gauge {
         self.add(1);
     }
 
-    /// Subtracts one.
+    /// Subtracts one, never going below zero (a count of things, such as active calls, cannot be negative:
+    /// an unmatched decrement is ignored rather than wrapping).
     pub fn dec(&self) {
-        self.add(-1);
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(if v > 0 { v - 1 } else { v })
+            });
     }
 
     /// Adds `d` (may be negative).
@@ -274,6 +279,48 @@ impl Label for DropReason {
     }
 }
 
+/// Why something the recorder had accepted, other than a captured packet, was not kept in full
+/// (`recorder_dropped_total{reason=…}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LossReason {
+    /// Audio chunks or RTP batches of a call not written because the writer queue was full (the call's row ends
+    /// `partial` with the reason).
+    WriterQueueFull,
+    /// Plain HEP messages lost because the engine's queue was full (plain HEP cannot be refused).
+    HepQueueFull,
+    /// Mirrored messages the signaling journal could not write (they still reached the engine).
+    JournalWrite,
+    /// Recording files or catalog writes that failed (disk full, permissions; the calls' rows say so).
+    StorageWrite,
+    /// Admin requests answered without an audit line (health and metrics only; see `recorder_audit_errors_total`).
+    AuditWrite,
+}
+
+impl Label for LossReason {
+    const NAME: &'static str = "reason";
+    const ALL: &'static [LossReason] = &[
+        LossReason::WriterQueueFull,
+        LossReason::HepQueueFull,
+        LossReason::JournalWrite,
+        LossReason::StorageWrite,
+        LossReason::AuditWrite,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn value(self) -> &'static str {
+        match self {
+            LossReason::WriterQueueFull => "writer_queue_full",
+            LossReason::HepQueueFull => "hep_queue_full",
+            LossReason::JournalWrite => "journal_write",
+            LossReason::StorageWrite => "storage_write",
+            LossReason::AuditWrite => "audit_write",
+        }
+    }
+}
+
 /// The recorder's internal queues (`recorder_queue_depth{queue=…}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Queue {
@@ -325,8 +372,10 @@ pub enum MirrorEvent {
     FailOpen,
     /// Messages received again after a resend (acknowledged, not forwarded twice).
     Duplicates,
-    /// Messages not handed to the engine because its queue was full.
+    /// Plain HEP messages lost because the engine's queue was full.
     Dropped,
+    /// Filter messages refused (NACK) because the engine's queue was full: the filter keeps and resends them.
+    Refused,
     /// TLS handshakes refused (no or untrusted client certificate, subject not allowed).
     RefusedHandshakes,
     /// HEP packets refused (source not allowed).
@@ -343,6 +392,7 @@ impl Label for MirrorEvent {
         MirrorEvent::FailOpen,
         MirrorEvent::Duplicates,
         MirrorEvent::Dropped,
+        MirrorEvent::Refused,
         MirrorEvent::RefusedHandshakes,
         MirrorEvent::HepRefused,
     ];
@@ -360,6 +410,7 @@ impl Label for MirrorEvent {
             MirrorEvent::FailOpen => "fail_open",
             MirrorEvent::Duplicates => "duplicates",
             MirrorEvent::Dropped => "dropped",
+            MirrorEvent::Refused => "refused",
             MirrorEvent::RefusedHandshakes => "refused_handshakes",
             MirrorEvent::HepRefused => "hep_refused",
         }
@@ -414,6 +465,10 @@ pub struct Metrics {
     pub queue_depth: GaugeVec<Queue>,
     /// `recorder_mirror_events_total{event}`: what the mirror did, fail-open answers included.
     pub mirror_events: CounterVec<MirrorEvent>,
+    /// `recorder_dropped_total{reason}`: accepted data (other than captured packets) not kept in full, by reason.
+    pub dropped: CounterVec<LossReason>,
+    /// `recorder_audit_errors_total`: admin requests whose audit line could not be written.
+    pub audit_errors: Counter,
 }
 
 impl Default for Metrics {
@@ -444,6 +499,8 @@ impl Metrics {
         "recorder_bytes_written_total",
         "recorder_queue_depth",
         "recorder_mirror_events_total",
+        "recorder_dropped_total",
+        "recorder_audit_errors_total",
     ];
 
     /// The `Content-Type` of [`render`](Metrics::render)'s output.
@@ -464,6 +521,8 @@ impl Metrics {
             bytes_written: Counter::default(),
             queue_depth: GaugeVec::default(),
             mirror_events: CounterVec::default(),
+            dropped: CounterVec::default(),
+            audit_errors: Counter::default(),
         }
     }
 
@@ -617,6 +676,26 @@ impl Metrics {
         labelled::<MirrorEvent>(&mut out, "recorder_mirror_events_total", |l| {
             self.mirror_events.get(l).to_string()
         });
+        head(
+            &mut out,
+            "recorder_dropped_total",
+            Kind::Counter,
+            "Accepted data other than captured packets not kept in full, by reason.",
+        );
+        labelled::<LossReason>(&mut out, "recorder_dropped_total", |l| {
+            self.dropped.get(l).to_string()
+        });
+        head(
+            &mut out,
+            "recorder_audit_errors_total",
+            Kind::Counter,
+            "Admin requests whose audit line could not be written.",
+        );
+        scalar(
+            &mut out,
+            "recorder_audit_errors_total",
+            &self.audit_errors.get(),
+        );
         out
     }
 }
@@ -863,6 +942,21 @@ mod tests {
         }
         for l in Queue::ALL {
             assert!(doc.contains(&format!("`{}`", l.value())), "{:?}", l);
+        }
+        for l in LossReason::ALL {
+            assert!(doc.contains(&format!("`{}`", l.value())), "{:?}", l);
+        }
+    }
+
+    #[test]
+    fn gauges_never_go_below_zero_on_decrement() {
+        let g = Gauge::default();
+        g.inc();
+        g.dec();
+        g.dec();
+        assert_eq!(g.get(), 0);
+        for l in LossReason::ALL {
+            assert_eq!(LossReason::ALL[l.index()], *l);
         }
     }
 }
