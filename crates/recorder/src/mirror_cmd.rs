@@ -24,6 +24,10 @@ use rec_sip::StreamFramer;
 /// How long refused messages (NACK: the recorder's queue was full) wait before they are sent again.
 const RESEND_PAUSE: Duration = Duration::from_millis(50);
 
+/// How long the client keeps sending while the recorder acknowledges nothing (it refuses everything or is
+/// silent) before it gives up, reports what was not acknowledged and exits with status 1.
+const STALL_LIMIT: Duration = Duration::from_secs(30);
+
 /// Arguments of `recorder mirror`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -331,7 +335,12 @@ async fn mirror(args: Args, messages: Vec<Sip>) -> ExitCode {
     let mut sweep = tokio::time::interval(Duration::from_millis(10));
     let mut resend_at: Option<Instant> = None;
     let started = Instant::now();
+    let mut last_ack = Instant::now();
     while next < messages.len() || !outstanding.is_empty() {
+        if last_ack.elapsed() > STALL_LIMIT {
+            eprintln!("error: the recorder acknowledged nothing for {STALL_LIMIT:?}; giving up");
+            break;
+        }
         let can_send = next < messages.len() && (interval.is_some() || outstanding.is_empty());
         tokio::select! {
             _ = async { if let Some(i) = interval.as_mut() { i.tick().await; } }, if can_send => {
@@ -387,7 +396,7 @@ async fn mirror(args: Args, messages: Vec<Sip>) -> ExitCode {
                         }
                     }
                 }
-                Some(ClientEvent::Acked(_)) => {}
+                Some(ClientEvent::Acked(_)) => last_ack = Instant::now(),
                 Some(ClientEvent::Refused(ids)) => {
                     summary.refused += ids.len() as u64;
                     resend_at.get_or_insert_with(|| Instant::now() + RESEND_PAUSE);
@@ -421,6 +430,10 @@ async fn mirror(args: Args, messages: Vec<Sip>) -> ExitCode {
     // wait for the last acknowledgements (as long as the recorder answers within 5 s), sending refused messages
     // again after a pause
     while client.unacked() > 0 {
+        if last_ack.elapsed() > STALL_LIMIT {
+            eprintln!("error: the recorder acknowledged nothing for {STALL_LIMIT:?}; giving up");
+            break;
+        }
         let pause = if client.refused() > 0 {
             RESEND_PAUSE
         } else {
@@ -434,6 +447,7 @@ async fn mirror(args: Args, messages: Vec<Sip>) -> ExitCode {
             }
             Err(_) => break,
             Ok(Some(ClientEvent::Refused(ids))) => summary.refused += ids.len() as u64,
+            Ok(Some(ClientEvent::Acked(_))) => last_ack = Instant::now(),
             Ok(Some(ClientEvent::Disconnected(_)) | None) => {
                 if reconnect(&mut client, &mut summary).await.is_err() {
                     break;

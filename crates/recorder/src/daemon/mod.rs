@@ -153,6 +153,8 @@ pub fn run(args: Args) -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // colours only on a terminal: log files and journald get plain text
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
     match run_inner(args) {
         Ok(()) => ExitCode::SUCCESS,
