@@ -132,6 +132,11 @@ pub async fn start() -> Fixture {
 }
 
 pub async fn start_with(metrics_public: bool) -> Fixture {
+    start_full(metrics_public, None).await
+}
+
+/// Like [`start_with`], with the audit log at `audit_log` (default: `audit/audit.log` in the fixture's directory).
+pub async fn start_full(metrics_public: bool, audit_log: Option<PathBuf>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("recordings");
     std::fs::create_dir_all(&root).unwrap();
@@ -207,7 +212,7 @@ pub async fn start_with(metrics_public: bool) -> Fixture {
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
 
-    let audit_log = dir.path().join("audit/audit.log");
+    let audit_log = audit_log.unwrap_or_else(|| dir.path().join("audit/audit.log"));
     let cfg = AdminConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         cert: cert_path,
