@@ -149,8 +149,10 @@ pub(crate) fn now_us() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
-/// Outermost layer: every request gets an audit line (and an access log event) once its response is
-/// ready. If the audit line cannot be written the response becomes a 503: no access goes unaudited.
+/// Outermost layer: every request gets an audit line (and an access log event with the status finally sent)
+/// once its response is ready. If the audit line cannot be written (disk full), access to recordings becomes a
+/// 503 (no access to a recording goes unaudited), while `/healthz` and `/metrics` still answer — monitoring must
+/// work best when the disk is full — and the failure is counted (`recorder_audit_errors_total`).
 async fn audit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let remote = req
         .extensions()
@@ -167,7 +169,6 @@ async fn audit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .or_else(|| axum::body::HttpBody::size_hint(response.body()).exact())
         .unwrap_or(0);
-    let status = response.status();
     let written = state.audit.write(
         now_us(),
         token.as_ref().map(|t| t.0.as_str()),
@@ -175,9 +176,23 @@ async fn audit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
         &method,
         &path,
         query.as_deref(),
-        status.as_u16(),
+        response.status().as_u16(),
         bytes,
     );
+    if let Err(e) = written {
+        state.metrics.audit_errors.inc();
+        state
+            .metrics
+            .dropped
+            .inc(crate::metrics::LossReason::AuditWrite);
+        if is_monitoring(&path) {
+            tracing::warn!(error = %e, %path, "audit log write failed; answering all the same (monitoring)");
+        } else {
+            tracing::error!(error = %e, "audit log write failed; refusing the response");
+            response = ApiError::unavailable("audit log").into_response();
+        }
+    }
+    let status = response.status();
     tracing::info!(
         target: "rec_admin::access",
         remote = %remote.map_or_else(|| "-".to_owned(), |a| a.to_string()),
@@ -188,14 +203,15 @@ async fn audit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> 
         bytes,
         "request"
     );
-    if let Err(e) = written {
-        tracing::error!(error = %e, "audit log write failed; refusing the response");
-        response = ApiError::unavailable("audit log").into_response();
-    }
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
+}
+
+/// The health check and the metrics: they answer even when the audit log cannot be written.
+fn is_monitoring(path: &str) -> bool {
+    path == "/healthz" || path == "/metrics"
 }
 
 /// Protected routes: `Authorization: Bearer <token>` must be a configured token.

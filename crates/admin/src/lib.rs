@@ -56,7 +56,7 @@ pub use audit::Rotation;
 pub use auth::{token_sha256_hex, Role, TokenEntry};
 pub use limits::AdminLimits;
 pub use metrics::{
-    DropReason, EvictClass, HepRefusal, Metrics, MirrorEvent, Queue, SignalingRefusal,
+    DropReason, EvictClass, HepRefusal, LossReason, Metrics, MirrorEvent, Queue, SignalingRefusal,
 };
 pub use ui::session::SessionLimits;
 

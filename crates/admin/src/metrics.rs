@@ -57,9 +57,14 @@ impl Gauge {
         self.add(1);
     }
 
-    /// Subtracts one.
+    /// Subtracts one, never going below zero (a count of things, such as active calls, cannot be negative:
+    /// an unmatched decrement is ignored rather than wrapping).
     pub fn dec(&self) {
-        self.add(-1);
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                Some(if v > 0 { v - 1 } else { v })
+            });
     }
 
     /// Adds `d` (may be negative).
@@ -346,6 +351,48 @@ impl Label for SignalingRefusal {
     }
 }
 
+/// Why something the recorder had accepted, other than a captured packet, was not kept in full
+/// (`recorder_dropped_total{reason=…}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LossReason {
+    /// Audio chunks or RTP batches of a call not written because the writer queue was full (the call's row ends
+    /// `partial` with the reason).
+    WriterQueueFull,
+    /// Plain HEP messages lost because the engine's queue was full (plain HEP cannot be refused).
+    HepQueueFull,
+    /// Mirrored messages the signaling journal could not write (they still reached the engine).
+    JournalWrite,
+    /// Recording files or catalog writes that failed (disk full, permissions; the calls' rows say so).
+    StorageWrite,
+    /// Admin requests answered without an audit line (health and metrics only; see `recorder_audit_errors_total`).
+    AuditWrite,
+}
+
+impl Label for LossReason {
+    const NAME: &'static str = "reason";
+    const ALL: &'static [LossReason] = &[
+        LossReason::WriterQueueFull,
+        LossReason::HepQueueFull,
+        LossReason::JournalWrite,
+        LossReason::StorageWrite,
+        LossReason::AuditWrite,
+    ];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn value(self) -> &'static str {
+        match self {
+            LossReason::WriterQueueFull => "writer_queue_full",
+            LossReason::HepQueueFull => "hep_queue_full",
+            LossReason::JournalWrite => "journal_write",
+            LossReason::StorageWrite => "storage_write",
+            LossReason::AuditWrite => "audit_write",
+        }
+    }
+}
+
 /// The recorder's internal queues (`recorder_queue_depth{queue=…}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Queue {
@@ -397,8 +444,10 @@ pub enum MirrorEvent {
     FailOpen,
     /// Messages received again after a resend (acknowledged, not forwarded twice).
     Duplicates,
-    /// Messages not handed to the engine because its queue was full.
+    /// Plain HEP messages lost because the engine's queue was full.
     Dropped,
+    /// Filter messages refused (NACK) because the engine's queue was full: the filter keeps and resends them.
+    Refused,
     /// TLS handshakes refused (no or untrusted client certificate, subject not allowed).
     RefusedHandshakes,
     /// HEP packets refused (source not allowed).
@@ -415,6 +464,7 @@ impl Label for MirrorEvent {
         MirrorEvent::FailOpen,
         MirrorEvent::Duplicates,
         MirrorEvent::Dropped,
+        MirrorEvent::Refused,
         MirrorEvent::RefusedHandshakes,
         MirrorEvent::HepRefused,
     ];
@@ -432,6 +482,7 @@ impl Label for MirrorEvent {
             MirrorEvent::FailOpen => "fail_open",
             MirrorEvent::Duplicates => "duplicates",
             MirrorEvent::Dropped => "dropped",
+            MirrorEvent::Refused => "refused",
             MirrorEvent::RefusedHandshakes => "refused_handshakes",
             MirrorEvent::HepRefused => "hep_refused",
         }
@@ -541,6 +592,10 @@ pub struct Metrics {
     pub calls_evicted: CounterVec<EvictClass>,
     /// `recorder_signaling_refused_total{reason}`: SIP the trust order or flow ownership kept from a call.
     pub signaling_refused: CounterVec<SignalingRefusal>,
+    /// `recorder_dropped_total{reason}`: accepted data (other than captured packets) not kept in full, by reason.
+    pub dropped: CounterVec<LossReason>,
+    /// `recorder_audit_errors_total`: admin requests whose audit line could not be written.
+    pub audit_errors: Counter,
 }
 
 impl Default for Metrics {
@@ -574,6 +629,8 @@ impl Metrics {
         "recorder_hep_refused_total",
         "recorder_calls_evicted_total",
         "recorder_signaling_refused_total",
+        "recorder_dropped_total",
+        "recorder_audit_errors_total",
     ];
 
     /// The `Content-Type` of [`render`](Metrics::render)'s output.
@@ -597,6 +654,8 @@ impl Metrics {
             hep_refused: CounterVec::default(),
             calls_evicted: CounterVec::default(),
             signaling_refused: CounterVec::default(),
+            dropped: CounterVec::default(),
+            audit_errors: Counter::default(),
         }
     }
 
@@ -777,6 +836,24 @@ impl Metrics {
         labelled::<SignalingRefusal>(&mut out, "recorder_signaling_refused_total", |l| {
             self.signaling_refused.get(l).to_string()
         });
+            "recorder_dropped_total",
+            Kind::Counter,
+            "Accepted data other than captured packets not kept in full, by reason.",
+        );
+        labelled::<LossReason>(&mut out, "recorder_dropped_total", |l| {
+            self.dropped.get(l).to_string()
+        });
+        head(
+            &mut out,
+            "recorder_audit_errors_total",
+            Kind::Counter,
+            "Admin requests whose audit line could not be written.",
+        );
+        scalar(
+            &mut out,
+            "recorder_audit_errors_total",
+            &self.audit_errors.get(),
+        );
         out
     }
 }
@@ -1029,6 +1106,21 @@ mod tests {
         }
         for l in SignalingRefusal::ALL {
             assert!(doc.contains(&format!("`{}`", l.value())), "{:?}", l);
+        }
+        for l in LossReason::ALL {
+            assert!(doc.contains(&format!("`{}`", l.value())), "{:?}", l);
+        }
+    }
+
+    #[test]
+    fn gauges_never_go_below_zero_on_decrement() {
+        let g = Gauge::default();
+        g.inc();
+        g.dec();
+        g.dec();
+        assert_eq!(g.get(), 0);
+        for l in LossReason::ALL {
+            assert_eq!(LossReason::ALL[l.index()], *l);
         }
     }
 }

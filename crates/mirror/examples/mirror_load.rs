@@ -74,7 +74,7 @@ fn main() {
                         rewritten += u64::from(r.is_some());
                         rtts.push(rtt);
                     }
-                    ClientEvent::Acked(_) => {}
+                    ClientEvent::Acked(_) | ClientEvent::Refused(_) => {}
                     ClientEvent::Disconnected(why) => panic!("disconnected: {why}"),
                 },
             }
@@ -100,12 +100,13 @@ fn main() {
     );
     let st = stats.snapshot();
     println!(
-        "server: frames {} replies {} rewritten {} unchanged {} fail_open {} dropped {}; rewrite latency mean {:.1} µs",
+        "server: frames {} replies {} rewritten {} unchanged {} fail_open {} refused {} dropped {}; rewrite latency mean {:.1} µs",
         st.frames,
         st.replies,
         st.rewritten,
         st.unchanged,
         st.fail_open,
+        st.refused,
         st.dropped,
         st.latency_sum_ns as f64 / st.replies.max(1) as f64 / 1000.0
     );

@@ -2,7 +2,9 @@
 //!
 //! It numbers messages, sends them with "reply wanted within N ms" when the caller holds them, reports replies
 //! with their round-trip time, keeps every message until the recorder acknowledges it, and sends the
-//! unacknowledged ones again (without asking for a reply: the call went on long ago) after a reconnect.
+//! unacknowledged ones again (without asking for a reply: the call went on long ago) after a reconnect. Messages
+//! the recorder refuses (NACK: its queue is full) are kept too and go again when the caller asks
+//! ([`MirrorClient::resend_refused`], after a short pause).
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -71,6 +73,9 @@ pub enum ClientEvent {
     },
     /// Ids acknowledged (they will not be resent).
     Acked(Vec<u64>),
+    /// Ids the recorder could not take now (NACK): kept, to be sent again with
+    /// [`MirrorClient::resend_refused`] after a pause.
+    Refused(Vec<u64>),
     /// The connection ended (call [`MirrorClient::reconnect`]); the text says why.
     Disconnected(String),
 }
@@ -81,6 +86,8 @@ struct State {
     unacked: BTreeMap<u64, Vec<u8>>,
     /// When each message waiting for a reply was sent.
     sent_at: HashMap<u64, Instant>,
+    /// Ids refused by the recorder and not sent again yet.
+    refused: std::collections::BTreeSet<u64>,
 }
 
 /// A connected filter client.
@@ -188,6 +195,7 @@ impl MirrorClient {
         let frames: Vec<Vec<u8>> = {
             let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
             st.sent_at.clear();
+            st.refused.clear();
             st.unacked.values().cloned().collect()
         };
         self.out.clear();
@@ -196,6 +204,35 @@ impl MirrorClient {
         }
         self.flush().await?;
         Ok(frames.len())
+    }
+
+    /// Sends again, oldest first and without reply requests, every message the recorder refused (NACK) since the
+    /// last call; returns how many. Call it after a pause (the recorder refused them because it was full).
+    pub async fn resend_refused(&mut self) -> Result<usize, MirrorError> {
+        let frames: Vec<Vec<u8>> = {
+            let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            let ids = std::mem::take(&mut st.refused);
+            ids.iter()
+                .filter_map(|id| st.unacked.get(id).cloned())
+                .collect()
+        };
+        self.out.clear();
+        for f in &frames {
+            self.out.extend_from_slice(f);
+        }
+        if !frames.is_empty() {
+            self.flush().await?;
+        }
+        Ok(frames.len())
+    }
+
+    /// Messages refused by the recorder and waiting for [`MirrorClient::resend_refused`].
+    pub fn refused(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .refused
+            .len()
     }
 
     /// Changes the recorder address used by the next [`MirrorClient::reconnect`].
@@ -320,8 +357,17 @@ async fn read_loop(
                 let ids: Vec<u64> = ack.ids().collect();
                 for id in &ids {
                     st.unacked.remove(id);
+                    st.refused.remove(id);
                 }
                 let _ = events.send(ClientEvent::Acked(ids));
+            }
+            if let Some(nack) = frame.nack {
+                let ids: Vec<u64> = nack
+                    .ids()
+                    .filter(|id| st.unacked.contains_key(id))
+                    .collect();
+                st.refused.extend(ids.iter().copied());
+                let _ = events.send(ClientEvent::Refused(ids));
             }
         }
         if let Some(why) = failed {

@@ -22,7 +22,8 @@ pub struct MirrorConfig {
     /// When not empty, only client certificates whose subject common name, or whole subject
     /// (`CN=fe01, O=Contoso` in certificate order), is listed are accepted.
     pub allowed_subjects: Vec<String>,
-    /// Mirrored messages queued for the engine; when full, messages are dropped (and counted), replies never wait.
+    /// Mirrored messages that may wait for the engine; beyond, filter messages are refused (NACK, resent by the
+    /// filter) and plain HEP messages dropped (counted); replies never wait.
     pub queue: usize,
     /// Message ids remembered per client certificate subject, to ignore duplicates after a resend.
     pub remembered_ids: usize,

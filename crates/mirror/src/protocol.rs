@@ -33,6 +33,9 @@ pub mod vendor_type {
     pub const UNCHANGED: u16 = 0x0004;
     /// `n × u64`, big-endian, `n ≥ 1`: ids of messages the recorder has received (and will not lose).
     pub const ACK: u16 = 0x0005;
+    /// `n × u64`, big-endian, `n ≥ 1`: ids of messages the recorder could not take now (its engine queue is
+    /// full): the filter keeps them and sends them again later (without a reply request).
+    pub const NACK: u16 = 0x0006;
 }
 
 /// The largest message id count in one ACK chunk (the chunk stays far below the 64 KiB HEP limit).
@@ -170,6 +173,8 @@ pub struct Frame<'a> {
     pub reply: Option<Reply<'a>>,
     /// Acknowledged ids, when the frame has an ACK chunk.
     pub ack: Option<Ack<'a>>,
+    /// Refused ids (to be sent again later), when the frame has a NACK chunk.
+    pub nack: Option<Ack<'a>>,
 }
 
 /// Why a frame is not a valid mirror frame.
@@ -220,6 +225,7 @@ pub fn frame_of<'a>(packet: &HepPacket<'a>) -> Result<Frame<'a>, FrameError> {
     let mut reply_to = None;
     let mut unchanged = None;
     let mut ack = None;
+    let mut nack = None;
     for c in packet.unknown_chunks().filter(|c| c.vendor == VENDOR) {
         let bad = || FrameError::BadVendorChunk {
             kind: c.kind,
@@ -240,6 +246,12 @@ pub fn frame_of<'a>(packet: &HepPacket<'a>) -> Result<Frame<'a>, FrameError> {
                     return Err(bad());
                 }
                 ack = Some(Ack { raw: c.data });
+            }
+            vendor_type::NACK => {
+                if c.data.is_empty() || c.data.len() % 8 != 0 {
+                    return Err(bad());
+                }
+                nack = Some(Ack { raw: c.data });
             }
             _ => {} // unknown types of our vendor: from a newer peer, skipped
         }
@@ -275,6 +287,7 @@ pub fn frame_of<'a>(packet: &HepPacket<'a>) -> Result<Frame<'a>, FrameError> {
         message,
         reply,
         ack,
+        nack,
     })
 }
 
@@ -374,13 +387,23 @@ fn ack_bytes(ids: &[u64]) -> Vec<u8> {
 
 /// Appends acknowledgement frames for `ids` to `out` (one frame per [`MAX_ACK_IDS`] ids; nothing when empty).
 pub fn encode_ack(ids: &[u64], out: &mut Vec<u8>) -> Result<(), FrameError> {
+    encode_ids(vendor_type::ACK, ids, out)
+}
+
+/// Appends refusal frames (NACK: "not taken, send it again later") for `ids` to `out` (one frame per
+/// [`MAX_ACK_IDS`] ids; nothing when empty).
+pub fn encode_nack(ids: &[u64], out: &mut Vec<u8>) -> Result<(), FrameError> {
+    encode_ids(vendor_type::NACK, ids, out)
+}
+
+fn encode_ids(kind: u16, ids: &[u64], out: &mut Vec<u8>) -> Result<(), FrameError> {
     for part in ids.chunks(MAX_ACK_IDS) {
         let bytes = ack_bytes(part);
         hep::encode(
             &HepFields::default(),
             &[Chunk {
                 vendor: VENDOR,
-                kind: vendor_type::ACK,
+                kind,
                 data: &bytes,
             }],
             out,
@@ -612,6 +635,35 @@ mod tests {
         }
         assert_eq!(acked, ids);
         assert_eq!(r.buffered(), 0);
+    }
+
+    #[test]
+    fn nacks_round_trip_and_are_not_acks() {
+        let mut out = Vec::new();
+        let ids: Vec<u64> = (1..=MAX_ACK_IDS as u64 + 1).collect();
+        encode_nack(&ids, &mut out).unwrap();
+        let mut r = FrameReader::new();
+        r.buffer()[..out.len()].copy_from_slice(&out);
+        r.filled(out.len());
+        let mut refused = Vec::new();
+        while let Some(f) = r.next_frame().unwrap() {
+            assert_eq!((f.message, f.reply, f.ack), (None, None, None));
+            refused.extend(f.nack.unwrap().ids());
+        }
+        assert_eq!(refused, ids);
+        // a NACK chunk of 5 bytes is a protocol error
+        let mut bad = Vec::new();
+        hep::encode(
+            &HepFields::default(),
+            &[Chunk {
+                vendor: VENDOR,
+                kind: vendor_type::NACK,
+                data: &[0; 5],
+            }],
+            &mut bad,
+        )
+        .unwrap();
+        assert!(decode(&bad).is_err());
     }
 
     #[test]

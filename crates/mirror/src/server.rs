@@ -1,8 +1,11 @@
 //! The mTLS mirror server and the plain HEPv3 listeners.
 //!
-//! Each TLS connection runs on its own task: it reads frames, acknowledges their ids, answers the messages that
-//! want a reply at once (the rewrite runs on the connection task, about 10 µs), and hands every new message to
-//! the engine's bounded queue without ever waiting for it (a full queue drops the message and counts it).
+//! Each TLS connection runs on its own task: it reads frames, answers the messages that want a reply at once (the
+//! rewrite runs on the connection task, about 10 µs; the replies of a batch are written before anything else is
+//! done with it), then offers every new message to the engine's bounded queue without waiting: a message the sink
+//! took is acknowledged (ACK), one it could not take (queue full) is refused (NACK) and counted, and the filter
+//! sends it again later. Nothing is acknowledged and then dropped. Plain HEP cannot be refused: a HEP message the
+//! sink cannot take is lost and counted as dropped.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -76,8 +79,10 @@ impl std::fmt::Debug for MirroredSip {
     }
 }
 
-/// Where new mirrored messages go: returns `false` when the message could not be taken (the engine's queue is
-/// full), which is counted as dropped. Called on the connection tasks: it must never block.
+/// Where new mirrored messages go: returns `true` once the message is taken for good (the daemon journals it and
+/// queues it for its engine), `false` when it could not be taken now (the engine's queue is full): a filter's
+/// message is then refused (NACK) so that the filter sends it again, a plain HEP message is dropped and counted.
+/// Called on the connection tasks: it must never block.
 pub type SipSink = Arc<dyn Fn(MirroredSip) -> bool + Send + Sync>;
 
 /// A sink into a bounded tokio channel (`try_send`).
@@ -136,18 +141,48 @@ struct Shared {
 }
 
 impl Shared {
-    /// Hands a message to the engine without waiting.
+    /// Hands a plain HEP message to the engine without waiting (lost and counted when it cannot be taken).
     fn forward(&self, m: MirroredSip) {
         if !(self.sink)(m) {
             self.stats.dropped.fetch_add(1, Relaxed);
         }
     }
 
-    fn is_duplicate(&self, subject: &Arc<str>, id: u64) -> bool {
+    /// Hands a filter's message to the engine: `Some(true)` taken (acknowledge it), `Some(false)` refused (NACK
+    /// it), `None` a duplicate of a message taken before (acknowledge it again, do not forward it).
+    fn offer(&self, subject: &Arc<str>, m: MirroredSip) -> Option<bool> {
+        let Some(id) = m.id else {
+            if !(self.sink)(m) {
+                self.stats.dropped.fetch_add(1, Relaxed);
+            }
+            return Some(true);
+        };
+        if self.remember(subject, id) {
+            self.stats.duplicates.fetch_add(1, Relaxed);
+            return None;
+        }
+        if (self.sink)(m) {
+            return Some(true);
+        }
+        self.forget(subject, id);
+        self.stats.refused.fetch_add(1, Relaxed);
+        Some(false)
+    }
+
+    /// Records `id` as taken; `true` when it already was.
+    fn remember(&self, subject: &Arc<str>, id: u64) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.entry(subject.clone())
             .or_default()
             .check_insert(id, self.remembered_ids)
+    }
+
+    /// Forgets `id` (it was refused: its resend is new).
+    fn forget(&self, subject: &Arc<str>, id: u64) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = seen.get_mut(subject) {
+            s.set.remove(&id);
+        }
     }
 
     /// Produces the reply for `payload` before `deadline` (fail open otherwise); returns the rewritten bytes or
@@ -368,6 +403,8 @@ async fn serve(
     let mut reader = FrameReader::new();
     let mut out = Vec::with_capacity(8192);
     let mut acks: Vec<u64> = Vec::new();
+    let mut nacks: Vec<u64> = Vec::new();
+    let mut batch: Vec<MirroredSip> = Vec::new();
     let origin = Origin::Filter {
         subject: subject.clone(),
     };
@@ -395,52 +432,12 @@ async fn serve(
             let received_at = SystemTime::now();
             let t0 = Instant::now();
             shared.stats.frames.fetch_add(1, Relaxed);
-            let duplicate = m.id.is_some_and(|id| shared.is_duplicate(&subject, id));
             let mut rewritten = false;
-            match (m.id, m.reply_within_ms) {
-                (Some(id), Some(within)) => {
-                    let answer = shared.answer(m.payload, within);
-                    let verdict = match &answer {
-                        Ok(bytes) => Verdict::Rewritten(bytes),
-                        Err(reason) => Verdict::Unchanged(*reason),
-                    };
-                    if protocol::encode_reply(&Reply { id, verdict }, &[id], &mut out).is_err() {
-                        // the rewritten message does not fit in a HEP frame: forward the original
-                        let _ = protocol::encode_reply(
-                            &Reply {
-                                id,
-                                verdict: Verdict::Unchanged(UnchangedReason::FailOpen),
-                            },
-                            &[id],
-                            &mut out,
-                        );
-                        shared.stats.fail_open.fetch_add(1, Relaxed);
-                        shared.stats.unchanged.fetch_add(1, Relaxed);
-                    } else {
-                        match answer {
-                            Ok(_) => {
-                                rewritten = true;
-                                shared.stats.rewritten.fetch_add(1, Relaxed);
-                            }
-                            Err(reason) => {
-                                if reason == UnchangedReason::FailOpen {
-                                    shared.stats.fail_open.fetch_add(1, Relaxed);
-                                }
-                                shared.stats.unchanged.fetch_add(1, Relaxed);
-                            }
-                        }
-                    }
-                    shared.stats.replies.fetch_add(1, Relaxed);
-                    shared.stats.observe_latency(t0.elapsed());
-                }
-                (Some(id), None) => acks.push(id),
-                (None, _) => {}
+            if let (Some(id), Some(within)) = (m.id, m.reply_within_ms) {
+                rewritten = answer_into(shared, id, m.payload, within, &mut out);
+                shared.stats.observe_latency(t0.elapsed());
             }
-            if duplicate {
-                shared.stats.duplicates.fetch_add(1, Relaxed);
-                continue;
-            }
-            shared.forward(MirroredSip {
+            batch.push(MirroredSip {
                 origin: origin.clone(),
                 peer,
                 id: m.id,
@@ -453,8 +450,25 @@ async fn serve(
                 rewritten,
             });
         }
+        // the replies go out first: they never wait for the engine's queue
+        if !out.is_empty() {
+            if stream.write_all(&out).await.is_err() || stream.flush().await.is_err() {
+                break; // what was not offered is not acknowledged: the filter sends it again
+            }
+            out.clear();
+        }
+        for m in batch.drain(..) {
+            let id = m.id;
+            match (shared.offer(&subject, m), id) {
+                (Some(true) | None, Some(id)) => acks.push(id),
+                (Some(false), Some(id)) => nacks.push(id),
+                (_, None) => {}
+            }
+        }
         let _ = protocol::encode_ack(&acks, &mut out);
+        let _ = protocol::encode_nack(&nacks, &mut out);
         acks.clear();
+        nacks.clear();
         if !out.is_empty() {
             if stream.write_all(&out).await.is_err() || stream.flush().await.is_err() {
                 break;
@@ -467,6 +481,46 @@ async fn serve(
     }
     let _ = stream.shutdown().await;
     tracing::info!(%peer, %subject, "mirror filter disconnected");
+}
+
+/// Appends the reply to message `id` (rewritten, or unchanged with its reason) to `out`, counting it; `true`
+/// when the reply carries a rewritten message. The reply acknowledges nothing: the acknowledgement follows once
+/// the message has been taken.
+fn answer_into(shared: &Shared, id: u64, payload: &[u8], within: u32, out: &mut Vec<u8>) -> bool {
+    let answer = shared.answer(payload, within);
+    let verdict = match &answer {
+        Ok(bytes) => Verdict::Rewritten(bytes),
+        Err(reason) => Verdict::Unchanged(*reason),
+    };
+    let mut rewritten = false;
+    if protocol::encode_reply(&Reply { id, verdict }, &[], out).is_err() {
+        // the rewritten message does not fit in a HEP frame: forward the original
+        let _ = protocol::encode_reply(
+            &Reply {
+                id,
+                verdict: Verdict::Unchanged(UnchangedReason::FailOpen),
+            },
+            &[],
+            out,
+        );
+        shared.stats.fail_open.fetch_add(1, Relaxed);
+        shared.stats.unchanged.fetch_add(1, Relaxed);
+    } else {
+        match answer {
+            Ok(_) => {
+                rewritten = true;
+                shared.stats.rewritten.fetch_add(1, Relaxed);
+            }
+            Err(reason) => {
+                if reason == UnchangedReason::FailOpen {
+                    shared.stats.fail_open.fetch_add(1, Relaxed);
+                }
+                shared.stats.unchanged.fetch_add(1, Relaxed);
+            }
+        }
+    }
+    shared.stats.replies.fetch_add(1, Relaxed);
+    rewritten
 }
 
 fn source_allowed(sources: &[IpAddr], ip: IpAddr) -> bool {

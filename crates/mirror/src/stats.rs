@@ -30,8 +30,11 @@ pub struct MirrorStats {
     pub fail_open: AtomicU64,
     /// Messages received again (same id from the same client subject): acknowledged, not forwarded.
     pub duplicates: AtomicU64,
-    /// Messages not handed to the engine because its queue was full.
+    /// Plain HEP messages lost because the engine's queue was full (plain HEP cannot be refused nor resent).
     pub dropped: AtomicU64,
+    /// Filter messages refused because the engine's queue was full (NACK): not acknowledged, the filter keeps them
+    /// and sends them again; not a loss.
+    pub refused: AtomicU64,
     /// Plain HEP packets or connections refused because of their source address.
     pub hep_refused: AtomicU64,
     /// Plain HEP packets refused for any reason but their source (not HEP, bad version, truncated, ...).
@@ -75,6 +78,8 @@ pub struct StatsSnapshot {
     pub duplicates: u64,
     /// See [`MirrorStats::dropped`].
     pub dropped: u64,
+    /// See [`MirrorStats::refused`].
+    pub refused: u64,
     /// See [`MirrorStats::hep_refused`].
     pub hep_refused: u64,
     /// See [`MirrorStats::hep_bad`].
@@ -131,6 +136,7 @@ impl MirrorStats {
             fail_open: self.fail_open.load(Relaxed),
             duplicates: self.duplicates.load(Relaxed),
             dropped: self.dropped.load(Relaxed),
+            refused: self.refused.load(Relaxed),
             hep_refused: self.hep_refused.load(Relaxed),
             hep_bad: self.hep_bad.load(Relaxed),
             hep_refusals: std::array::from_fn(|i| self.hep_refusals[i].load(Relaxed)),

@@ -38,7 +38,7 @@ async fn next_reply(rx: &mut mpsc::UnboundedReceiver<ClientEvent>) -> ClientEven
     loop {
         match next_event(rx).await {
             e @ ClientEvent::Reply { .. } => return e,
-            ClientEvent::Acked(_) => {}
+            ClientEvent::Acked(_) | ClientEvent::Refused(_) => {}
             ClientEvent::Disconnected(why) => panic!("disconnected: {why}"),
         }
     }
@@ -529,7 +529,7 @@ async fn a_failing_or_late_rewriter_answers_unchanged_and_says_so() {
 }
 
 #[tokio::test]
-async fn a_full_engine_queue_drops_messages_but_never_delays_replies() {
+async fn a_full_engine_queue_refuses_messages_never_delays_replies_and_the_resends_are_taken() {
     let s = Setup::new();
     let mut config = s.config();
     config.queue = 2;
@@ -537,6 +537,7 @@ async fn a_full_engine_queue_drops_messages_but_never_delays_replies() {
     let (mut client, mut events) = MirrorClient::connect(s.client_options(server.addr, &s.filter))
         .await
         .unwrap();
+    let mut refused = Vec::new();
     for _ in 0..5 {
         client
             .send(&OutMessage {
@@ -546,12 +547,40 @@ async fn a_full_engine_queue_drops_messages_but_never_delays_replies() {
             })
             .await
             .unwrap();
+        // the reply comes whether or not the engine can take the message; then its ACK or NACK
         next_reply(&mut events).await;
+        loop {
+            match next_event(&mut events).await {
+                ClientEvent::Acked(ids) if !ids.is_empty() => break,
+                ClientEvent::Refused(ids) if !ids.is_empty() => {
+                    refused.extend(ids);
+                    break;
+                }
+                _ => {}
+            }
+        }
     }
     let st = server.stats.snapshot();
-    assert_eq!((st.replies, st.dropped), (5, 3));
+    assert_eq!((st.replies, st.refused, st.dropped), (5, 3, 0));
+    assert_eq!(refused, vec![3, 4, 5]);
+    // refused messages are not acknowledged: the filter still holds them
+    assert_eq!((client.unacked(), client.refused()), (3, 3));
     assert_eq!(recv(&mut server.rx).await.id, Some(1));
     assert_eq!(recv(&mut server.rx).await.id, Some(2));
+    // room for two again: of the three resent, 3 and 4 are taken (not mistaken for duplicates), 5 is refused again
+    assert_eq!(client.resend_refused().await.unwrap(), 3);
+    wait_for(&server.stats, |st| st.refused.load(Relaxed) == 4).await;
+    assert_eq!(recv(&mut server.rx).await.id, Some(3));
+    assert_eq!(recv(&mut server.rx).await.id, Some(4));
+    while client.refused() == 0 {
+        next_event(&mut events).await;
+    }
+    assert_eq!(client.resend_refused().await.unwrap(), 1);
+    assert_eq!(recv(&mut server.rx).await.id, Some(5));
+    all_acked(&client, &mut events).await;
+    let st = server.stats.snapshot();
+    assert_eq!(st.duplicates, 0);
+    assert!(server.rx.try_recv().is_err(), "nothing is forwarded twice");
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ mod mirror_cmd;
 mod query_cmd;
 mod replay;
 mod rewrite_cmd;
+mod space_reserve;
 mod store;
 
 use std::path::PathBuf;

@@ -4,7 +4,8 @@
 //! such captures) or Front End trace logs, sends them to a recorder over the mirror protocol
 //! (`docs/mirror-protocol.md`), asking for a reply for every message with SDP, prints each reply (what the
 //! rewrite changed) with its round-trip time, reconnects and resends what was not acknowledged when the
-//! connection drops, and ends with a summary.
+//! connection drops, sends again (after [`RESEND_PAUSE`]) what the recorder refused because it was full, and ends
+//! with a summary.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -19,6 +20,13 @@ use rec_packet::defrag::{DefragConfig, Defragmenter};
 use rec_packet::tcp::{StreamKey, TcpConfig, TcpEvent, TcpReassembler};
 use rec_packet::{decode_frame, decode_transport, Transport};
 use rec_sip::StreamFramer;
+
+/// How long refused messages (NACK: the recorder's queue was full) wait before they are sent again.
+const RESEND_PAUSE: Duration = Duration::from_millis(50);
+
+/// How long the client keeps sending while the recorder acknowledges nothing (it refuses everything or is
+/// silent) before it gives up, reports what was not acknowledged and exits with status 1.
+const STALL_LIMIT: Duration = Duration::from_secs(30);
 
 /// Arguments of `recorder mirror`.
 #[derive(Debug, clap::Args)]
@@ -244,6 +252,7 @@ struct Summary {
     no_reply: u64,
     reconnects: u64,
     resent: u64,
+    refused: u64,
     rtts: Vec<Duration>,
 }
 
@@ -323,9 +332,15 @@ async fn mirror(args: Args, messages: Vec<Sip>) -> ExitCode {
     let mut outstanding: HashMap<u64, (usize, Instant)> = HashMap::new();
     let mut summary = Summary::default();
     let mut next = 0;
-    let mut sweep = tokio::time::interval(Duration::from_millis(100));
+    let mut sweep = tokio::time::interval(Duration::from_millis(10));
+    let mut resend_at: Option<Instant> = None;
     let started = Instant::now();
+    let mut last_ack = Instant::now();
     while next < messages.len() || !outstanding.is_empty() {
+        if last_ack.elapsed() > STALL_LIMIT {
+            eprintln!("error: the recorder acknowledged nothing for {STALL_LIMIT:?}; giving up");
+            break;
+        }
         let can_send = next < messages.len() && (interval.is_some() || outstanding.is_empty());
         tokio::select! {
             _ = async { if let Some(i) = interval.as_mut() { i.tick().await; } }, if can_send => {
@@ -381,7 +396,11 @@ async fn mirror(args: Args, messages: Vec<Sip>) -> ExitCode {
                         }
                     }
                 }
-                Some(ClientEvent::Acked(_)) => {}
+                Some(ClientEvent::Acked(_)) => last_ack = Instant::now(),
+                Some(ClientEvent::Refused(ids)) => {
+                    summary.refused += ids.len() as u64;
+                    resend_at.get_or_insert_with(|| Instant::now() + RESEND_PAUSE);
+                }
                 Some(ClientEvent::Disconnected(why)) => {
                     eprintln!("connection lost: {why}");
                     // replies to what was in flight will not come: the filter forwarded the originals
@@ -395,6 +414,12 @@ async fn mirror(args: Args, messages: Vec<Sip>) -> ExitCode {
                 None => break,
             },
             _ = sweep.tick() => {
+                if resend_at.is_some_and(|t| Instant::now() >= t) {
+                    resend_at = None;
+                    if let Err(e) = client.resend_refused().await {
+                        eprintln!("resend failed: {e}");
+                    }
+                }
                 let before = outstanding.len();
                 outstanding.retain(|_, (_, sent)| sent.elapsed() < reply_timeout);
                 summary.no_reply += (before - outstanding.len()) as u64;
@@ -402,20 +427,35 @@ async fn mirror(args: Args, messages: Vec<Sip>) -> ExitCode {
         }
     }
     let sending = started.elapsed();
-    // wait for the last acknowledgements
-    let _ = tokio::time::timeout(Duration::from_secs(5), async {
-        while client.unacked() > 0 {
-            match events.recv().await {
-                Some(ClientEvent::Disconnected(_)) | None
-                    if reconnect(&mut client, &mut summary).await.is_err() =>
-                {
-                    return;
-                }
-                _ => {}
-            }
+    // wait for the last acknowledgements (as long as the recorder answers within 5 s), sending refused messages
+    // again after a pause
+    while client.unacked() > 0 {
+        if last_ack.elapsed() > STALL_LIMIT {
+            eprintln!("error: the recorder acknowledged nothing for {STALL_LIMIT:?}; giving up");
+            break;
         }
-    })
-    .await;
+        let pause = if client.refused() > 0 {
+            RESEND_PAUSE
+        } else {
+            Duration::from_secs(5)
+        };
+        match tokio::time::timeout(pause, events.recv()).await {
+            Err(_) if client.refused() > 0 => {
+                if let Err(e) = client.resend_refused().await {
+                    eprintln!("resend failed: {e}");
+                }
+            }
+            Err(_) => break,
+            Ok(Some(ClientEvent::Refused(ids))) => summary.refused += ids.len() as u64,
+            Ok(Some(ClientEvent::Acked(_))) => last_ack = Instant::now(),
+            Ok(Some(ClientEvent::Disconnected(_)) | None) => {
+                if reconnect(&mut client, &mut summary).await.is_err() {
+                    break;
+                }
+            }
+            Ok(_) => {}
+        }
+    }
     let unacked = client.unacked();
     client.close().await;
 
@@ -452,11 +492,12 @@ async fn mirror(args: Args, messages: Vec<Sip>) -> ExitCode {
         );
     }
     println!(
-        "acknowledged: {} of {}; reconnects: {}, resent: {}",
+        "acknowledged: {} of {}; reconnects: {}, resent: {}; refused (recorder full, sent again): {}",
         s.sent.saturating_sub(unacked as u64),
         s.sent,
         s.reconnects,
-        s.resent
+        s.resent,
+        s.refused
     );
     if unacked == 0 && s.no_reply == 0 && next == messages.len() {
         ExitCode::SUCCESS

@@ -57,6 +57,8 @@ impl Drop for Store {
             let _ = job.join();
         }
     }
+    /// Space held back so that the catalog can record a full disk (crate::space_reserve).
+    reserve: crate::space_reserve::SpaceReserve,
 }
 
 fn party(p: &rec_engine::Party) -> Party {
@@ -197,6 +199,7 @@ impl Store {
             keys: None,
             sealer: None,
             peaks_jobs: Vec::new(),
+            reserve: crate::space_reserve::SpaceReserve::new(root),
         })
     }
 
@@ -222,7 +225,11 @@ impl Store {
             ..CallRecord::default()
         };
         fill_meta(&mut record, meta);
-        if let Err(e) = self.catalog.insert_call(&mut record) {
+        let mut r = self.catalog.insert_call(&mut record).map(|_| ());
+        if r.is_err() && self.reserve.release() {
+            r = self.catalog.insert_call(&mut record).map(|_| ());
+        }
+        if let Err(e) = r {
             self.errors.push(format!("catalog insert for a call: {e}"));
         }
         self.open.insert(
@@ -266,6 +273,9 @@ impl Store {
                 self.calls_not_written += 1;
                 return;
             }
+            if self.degraded_since.is_some() {
+                self.reserve.restore(); // writing is tried again: hold the reserve again first
+            }
             let path = recording_path(
                 &self.root,
                 o.record.started_at_us,
@@ -296,6 +306,7 @@ impl Store {
                     o.write_failed = true;
                     self.calls_not_written += 1;
                     self.degraded_since = Some(std::time::Instant::now());
+                    self.reserve.release();
                     return;
                 }
             }
@@ -321,6 +332,7 @@ impl Store {
                 ));
                 o.write_failed = true;
                 self.degraded_since = Some(std::time::Instant::now());
+                self.reserve.release();
             }
         }
     }
@@ -432,6 +444,11 @@ impl Store {
                 self.errors
                     .push(format!("finishing {}: {e}", part_path(&path).display()));
             }
+            if failed && !is_rtp && remove_if_empty(&path) {
+                // the disk was full before any audio reached the file: no empty file is left behind
+                o.record.file = None;
+                o.record.format = None;
+            }
             if is_rtp {
                 rtp_file = Some(path.display().to_string());
             } else if !failed {
@@ -460,11 +477,11 @@ impl Store {
                 rtp_file: (!s.decodable).then(|| rtp_file.clone()).flatten(),
             })
             .collect();
-        let r = if o.record.id.is_some() {
-            self.catalog.update_call(&o.record)
-        } else {
-            self.catalog.insert_call(&mut o.record).map(|_| ())
-        };
+        let mut r = write_row(&mut self.catalog, &mut o.record);
+        // a full disk: give the reserve back so that the row can say what happened
+        if r.is_err() && self.reserve.release() {
+            r = write_row(&mut self.catalog, &mut o.record);
+        }
         if let Err(e) = r {
             self.errors.push(format!("catalog: {e}"));
         } else if let Some(sealer) = &self.sealer {
@@ -476,6 +493,28 @@ impl Store {
         let file = o.record.file.clone();
         self.last_ended = Some(o.record);
         (file, o.write_failed)
+    }
+}
+
+/// Completes (or, without an id yet, inserts) the catalog row of `record`.
+fn write_row(catalog: &mut Catalog, record: &mut CallRecord) -> rec_catalog::Result<()> {
+    if record.id.is_some() {
+        catalog.update_call(record)
+    } else {
+        catalog.insert_call(record).map(|_| ())
+    }
+}
+
+/// Removes the finished audio file `path` when it holds no audio (empty, or a WAV header alone); `true` if so.
+fn remove_if_empty(path: &Path) -> bool {
+    let header = if path.extension().is_some_and(|e| e == "wav") {
+        44
+    } else {
+        0
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() <= header => std::fs::remove_file(path).is_ok(),
+        _ => false,
     }
 }
 

@@ -136,11 +136,21 @@ pub async fn start() -> Fixture {
 }
 
 pub async fn start_with(metrics_public: bool) -> Fixture {
-    start_limited(metrics_public, rec_admin::AdminLimits::default()).await
+    start_full(metrics_public, rec_admin::AdminLimits::default(), None).await
 }
 
 /// The fixture with the given limits.
 pub async fn start_limited(metrics_public: bool, limits: rec_admin::AdminLimits) -> Fixture {
+    start_full(metrics_public, limits, None).await
+}
+
+/// Like [`start_limited`], with the audit log at `audit_log` (default: `audit/audit.log` in the fixture's
+/// directory).
+pub async fn start_full(
+    metrics_public: bool,
+    limits: rec_admin::AdminLimits,
+    audit_log: Option<PathBuf>,
+) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("recordings");
     std::fs::create_dir_all(&root).unwrap();
@@ -216,7 +226,7 @@ pub async fn start_limited(metrics_public: bool, limits: rec_admin::AdminLimits)
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
 
-    let audit_log = dir.path().join("audit/audit.log");
+    let audit_log = audit_log.unwrap_or_else(|| dir.path().join("audit/audit.log"));
     let cfg = AdminConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         cert: cert_path,

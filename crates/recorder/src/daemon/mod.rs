@@ -5,31 +5,39 @@
 //!   timers every 100 ms of wall-clock time;
 //! * store thread — audio files (`*.part` while recording, extended every `flush_interval_ms`), decrypted RTP,
 //!   catalog rows; a write failure (disk full) stops recording new calls loudly while capture and signaling go on;
-//! * signaling — SIP found in the capture, and the mirror (TLS) when configured; every message is journaled.
+//! * signaling — SIP found in the capture, and the mirror (TLS) when configured; every mirrored message is
+//!   journaled and queued (`[mirror] queue` slots) before the mirror acknowledges it, or refused (see intake.rs);
+//! * engine → store — call start, update and end always reach the store (the engine thread waits for room, never
+//!   the capture thread); audio the store cannot keep up with is dropped, counted, and the call marked partial
+//!   (see outputs.rs).
 //!
 //! On SIGTERM/SIGINT every open call is finalised. At start, `*.part` files left by a crash are made playable and
 //! their catalog rows marked `interrupted`.
 
 mod capture;
 mod hep;
+mod intake;
 pub mod journal;
+mod outputs;
 mod reload;
 mod systemd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rec_admin::{DropReason, Metrics, MirrorEvent, Queue};
+use rec_admin::{DropReason, LossReason, Metrics, MirrorEvent, Queue};
 use rec_engine::{AudioFormat, Engine, EngineConfig, Input, Output, SipMeta};
 
 use crate::config::Config;
 use crate::store::{recover, Store};
 use capture::{CaptureStats, FrameBatch};
+use intake::SipIntake;
 use journal::Journal;
+use outputs::OutputLink;
 
 /// Arguments of `recorder run`.
 #[derive(Debug, clap::Args)]
@@ -74,10 +82,18 @@ pub struct DaemonStats {
     pub bytes_written: AtomicU64,
     /// Store (disk) errors.
     pub store_errors: AtomicU64,
-    /// Outputs dropped because the store queue was full.
+    /// Audio chunks and RTP batches dropped because the store queue was full (their calls are marked partial).
     pub store_queue_dropped: AtomicU64,
-    /// SIP messages dropped because the engine queue was full.
-    pub sip_dropped: AtomicU64,
+    /// Calls whose recording was cut because the store queue was full.
+    pub calls_truncated: AtomicU64,
+    /// Mirrored SIP messages refused (not taken, the filter resends them) because `[mirror] queue` were waiting.
+    pub sip_refused: AtomicU64,
+    /// Mirrored SIP messages waiting for the engine thread (at most `[mirror] queue`).
+    pub sip_queued: AtomicUsize,
+    /// Captured frame batches waiting for the engine thread.
+    pub frames_queued: AtomicUsize,
+    /// Mirrored SIP messages the journal could not write (they still went to the engine).
+    pub journal_errors: AtomicU64,
     /// Items waiting for the engine thread.
     pub engine_queue: AtomicI64,
     /// Items waiting for the store thread.
@@ -253,7 +269,9 @@ fn run_inner(args: Args) -> Result<(), String> {
     let cap_stats = Arc::new(CaptureStats::default());
     let metrics = Arc::new(Metrics::new());
 
-    let (to_engine, engine_rx) = sync_channel::<EngineMsg>(256);
+    // `[mirror] queue` slots for signaling plus the frame batches' own (see intake.rs)
+    let (to_engine, engine_rx) =
+        sync_channel::<EngineMsg>(intake::engine_queue_capacity(cfg.mirror.queue));
     let (frames_tx, frames_rx) = sync_channel::<FrameBatch>(64);
     let (recycle_tx, recycle_rx) = sync_channel::<FrameBatch>(64);
     let (to_store, store_rx) = sync_channel::<Output>(4096);
@@ -274,7 +292,9 @@ fn run_inner(args: Args) -> Result<(), String> {
             .name("capture-forward".into())
             .spawn(move || {
                 while let Ok(b) = frames_rx.recv() {
+                    intake::wait_for_frame_slot(&stats.frames_queued);
                     stats.engine_queue.fetch_add(1, Ordering::Relaxed);
+                    stats.frames_queued.fetch_add(1, Ordering::AcqRel);
                     if to_engine.send(EngineMsg::Frames(b)).is_err() {
                         break;
                     }
@@ -301,13 +321,13 @@ fn run_inner(args: Args) -> Result<(), String> {
                 let links = EngineLinks {
                     rx: engine_rx,
                     recycle: recycle_tx,
-                    to_store,
+                    to_store: OutputLink::new(to_store, Arc::clone(&stats)),
                     stop,
                     stats,
                     metrics,
                     homer,
                 };
-                engine_loop(engine, links, journal)
+                engine_loop(engine, links)
             })
             .expect("spawn engine thread")
     };
@@ -324,38 +344,13 @@ fn run_inner(args: Args) -> Result<(), String> {
     let mirror = if cfg.mirror.enabled || cfg.mirror.hep_enabled {
         let rewriter = rec_rewrite::Rewriter::new(cfg.rewrite.clone(), &cfg.policy)
             .map_err(|e| format!("configuration [policy]: {e}"))?;
-        let to_engine = to_engine.clone();
-        let dropped = Arc::clone(&stats);
-        let sink: rec_mirror::SipSink = Arc::new(move |m: rec_mirror::MirroredSip| {
-            let at_us = m
-                .received_at
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_micros() as i64)
-                .unwrap_or_else(|_| now_us());
-            let msg = EngineMsg::Sip(SipIn {
-                at_us,
-                sent_us: m.at_us.and_then(|t| i64::try_from(t).ok()),
-                ip_proto: m.ip_proto,
-                meta: SipMeta {
-                    src: m.src,
-                    dst: m.dst,
-                    origin: match m.origin {
-                        rec_mirror::Origin::Filter { .. } => rec_engine::SipOrigin::Mirror,
-                        rec_mirror::Origin::HepUdp | rec_mirror::Origin::HepTcp => {
-                            rec_engine::SipOrigin::Hep
-                        }
-                    },
-                },
-                bytes: m.bytes,
-            });
-            let ok = to_engine.try_send(msg).is_ok();
-            if ok {
-                dropped.engine_queue.fetch_add(1, Ordering::Relaxed);
-            } else {
-                dropped.sip_dropped.fetch_add(1, Ordering::Relaxed);
-            }
-            ok
-        });
+        let intake = SipIntake::new(
+            to_engine.clone(),
+            journal,
+            cfg.mirror.queue,
+            Arc::clone(&stats),
+        );
+        let sink: rec_mirror::SipSink = Arc::new(move |m| intake.offer(m));
         let timed: Box<dyn rec_mirror::RewriteSip> = Box::new(TimedRewriter {
             inner: rewriter,
             metrics: Arc::clone(&metrics),
@@ -485,8 +480,9 @@ fn log_counters(what: &str, cap: &CaptureStats, stats: &DaemonStats) {
         queue_dropped = cap.queue_dropped.load(Ordering::Relaxed),
         kernel_dropped = cap.kernel_dropped.load(Ordering::Relaxed),
         if_dropped = cap.if_dropped.load(Ordering::Relaxed),
-        sip_dropped = stats.sip_dropped.load(Ordering::Relaxed),
+        sip_refused = stats.sip_refused.load(Ordering::Relaxed),
         store_queue_dropped = stats.store_queue_dropped.load(Ordering::Relaxed),
+        calls_truncated = stats.calls_truncated.load(Ordering::Relaxed),
         calls_active = stats.calls_active.load(Ordering::Relaxed),
         calls_ended = stats.calls_ended.load(Ordering::Relaxed),
         "{what}"
@@ -497,7 +493,7 @@ fn log_counters(what: &str, cap: &CaptureStats, stats: &DaemonStats) {
 struct EngineLinks {
     rx: Receiver<EngineMsg>,
     recycle: SyncSender<FrameBatch>,
-    to_store: SyncSender<Output>,
+    to_store: OutputLink,
     stop: Arc<AtomicBool>,
     stats: Arc<DaemonStats>,
     metrics: Arc<Metrics>,
@@ -505,11 +501,11 @@ struct EngineLinks {
     homer: Option<Arc<rec_mirror::homer::HomerSender>>,
 }
 
-fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
+fn engine_loop(mut engine: Engine, links: EngineLinks) {
     let EngineLinks {
         rx,
         recycle,
-        to_store,
+        mut to_store,
         stop,
         stats,
         metrics,
@@ -517,10 +513,11 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
     } = links;
     let mut next_tick = Instant::now() + Duration::from_millis(100);
     // one message: frames (each handed to the engine, the emptied batch recycled) or a SIP message (journaled)
-    let mut handle = |engine: &mut Engine, msg: EngineMsg| {
+    let handle = |engine: &mut Engine, to_store: &mut OutputLink, msg: EngineMsg| {
         stats.engine_queue.fetch_sub(1, Ordering::Relaxed);
         match msg {
             EngineMsg::Frames(mut b) => {
+                stats.frames_queued.fetch_sub(1, Ordering::AcqRel);
                 if let Some(link) = b.link {
                     for (at, r) in &b.frames {
                         engine.handle_input(Input::Packet {
@@ -528,7 +525,7 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
                             link,
                             frame: &b.data[r.clone()],
                         });
-                        drain(engine, &to_store, &stats);
+                        to_store.drain(engine);
                     }
                 }
                 b.frames.clear();
@@ -541,13 +538,11 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
                 }
             }
             EngineMsg::Sip(m) => {
-                let own_time = m.sent_us.unwrap_or(m.at_us);
-                journal.write(
-                    m.at_us, own_time, m.meta.src, m.meta.dst, m.ip_proto, &m.bytes,
-                );
+                // journaled by the mirror's intake before it was acknowledged
+                stats.sip_queued.fetch_sub(1, Ordering::AcqRel);
                 if let Some(h) = &homer {
                     h.send_sip(&rec_mirror::homer::SipToSend {
-                        at_us: own_time,
+                        at_us: m.sent_us.unwrap_or(m.at_us),
                         src: m.meta.src,
                         dst: m.meta.dst,
                         ip_proto: m.ip_proto,
@@ -559,14 +554,14 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
                     meta: m.meta,
                     bytes: &m.bytes,
                 });
-                drain(engine, &to_store, &stats);
+                to_store.drain(engine);
             }
         }
     };
     loop {
         let wait = next_tick.saturating_duration_since(Instant::now());
         match rx.recv_timeout(wait) {
-            Ok(msg) => handle(&mut engine, msg),
+            Ok(msg) => handle(&mut engine, &mut to_store, msg),
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
@@ -575,35 +570,19 @@ fn engine_loop(mut engine: Engine, links: EngineLinks, mut journal: Journal) {
             let now = now_us();
             stats.engine_tick_us.store(now, Ordering::Relaxed);
             engine.handle_input(Input::Timeout { at_us: now });
-            drain(&mut engine, &to_store, &stats);
+            to_store.drain(&mut engine);
             publish_engine(&metrics, &engine);
             if stop.load(Ordering::Relaxed) {
                 // the capture has stopped: what is queued is handled, then every call ends
                 while let Ok(msg) = rx.try_recv() {
-                    handle(&mut engine, msg);
+                    handle(&mut engine, &mut to_store, msg);
                 }
                 break;
             }
         }
     }
     engine.finish(now_us());
-    drain(&mut engine, &to_store, &stats);
-}
-
-fn drain(engine: &mut Engine, to_store: &SyncSender<Output>, stats: &DaemonStats) {
-    while let Some(o) = engine.poll_output() {
-        let last = matches!(o, Output::CallEnded { .. });
-        if last {
-            // the end of a call must reach the store: wait for room rather than lose it
-            if to_store.send(o).is_ok() {
-                stats.store_queue.fetch_add(1, Ordering::Relaxed);
-            }
-        } else if to_store.try_send(o).is_ok() {
-            stats.store_queue.fetch_add(1, Ordering::Relaxed);
-        } else {
-            stats.store_queue_dropped.fetch_add(1, Ordering::Relaxed);
-        }
-    }
+    to_store.drain(&mut engine);
 }
 
 fn store_loop(
@@ -633,7 +612,13 @@ fn store_loop(
             }
             Output::Rtp { call, batch } => store.rtp(call, &batch),
             Output::CallEnded { call, report } => {
-                stats.calls_active.fetch_sub(1, Ordering::Relaxed);
+                // saturating: a gauge never wraps below zero
+                let _ =
+                    stats
+                        .calls_active
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                            Some(n.saturating_sub(1))
+                        });
                 stats.calls_ended.fetch_add(1, Ordering::Relaxed);
                 metrics.calls_active.dec();
                 if let Some(h) = &homer {
@@ -683,8 +668,24 @@ fn publish_capture(
     );
     metrics.packets_dropped.set_total(
         DropReason::QueueFull,
-        cap.queue_dropped.load(Ordering::Relaxed) + stats.sip_dropped.load(Ordering::Relaxed),
+        cap.queue_dropped.load(Ordering::Relaxed),
     );
+    for (reason, n) in [
+        (
+            LossReason::WriterQueueFull,
+            stats.store_queue_dropped.load(Ordering::Relaxed),
+        ),
+        (
+            LossReason::JournalWrite,
+            stats.journal_errors.load(Ordering::Relaxed),
+        ),
+        (
+            LossReason::StorageWrite,
+            stats.store_errors.load(Ordering::Relaxed),
+        ),
+    ] {
+        metrics.dropped.set_total(reason, n);
+    }
     let snap = mirror.snapshot();
     metrics.sip_messages.set_total(snap.frames);
     for (event, n) in [
@@ -695,15 +696,23 @@ fn publish_capture(
         (MirrorEvent::FailOpen, snap.fail_open),
         (MirrorEvent::Duplicates, snap.duplicates),
         (MirrorEvent::Dropped, snap.dropped),
+        (MirrorEvent::Refused, snap.refused),
         (MirrorEvent::RefusedHandshakes, snap.refused_handshakes),
         (MirrorEvent::HepRefused, snap.hep_refused),
     ] {
         metrics.mirror_events.set_total(event, n);
     }
     hep::publish_refusals(metrics, &snap);
+    metrics
+        .dropped
+        .set_total(LossReason::HepQueueFull, snap.dropped);
     metrics.queue_depth.set(
         Queue::Capture,
-        stats.engine_queue.load(Ordering::Relaxed).max(0),
+        stats.frames_queued.load(Ordering::Relaxed) as i64,
+    );
+    metrics.queue_depth.set(
+        Queue::Signaling,
+        stats.sip_queued.load(Ordering::Relaxed) as i64,
     );
     metrics.queue_depth.set(
         Queue::Writer,
