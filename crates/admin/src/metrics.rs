@@ -836,6 +836,8 @@ impl Metrics {
         labelled::<SignalingRefusal>(&mut out, "recorder_signaling_refused_total", |l| {
             self.signaling_refused.get(l).to_string()
         });
+        head(
+            &mut out,
             "recorder_dropped_total",
             Kind::Counter,
             "Accepted data other than captured packets not kept in full, by reason.",

@@ -49,6 +49,8 @@ pub struct Store {
     /// Threads writing the peaks of finished Ogg Opus recordings (decoding takes seconds for a long call,
     /// which must not hold up the other calls' writes); joined when the store is dropped.
     peaks_jobs: Vec<std::thread::JoinHandle<()>>,
+    /// Space held back so that the catalog can record a full disk (crate::space_reserve).
+    reserve: crate::space_reserve::SpaceReserve,
 }
 
 impl Drop for Store {
@@ -57,8 +59,6 @@ impl Drop for Store {
             let _ = job.join();
         }
     }
-    /// Space held back so that the catalog can record a full disk (crate::space_reserve).
-    reserve: crate::space_reserve::SpaceReserve,
 }
 
 fn party(p: &rec_engine::Party) -> Party {
