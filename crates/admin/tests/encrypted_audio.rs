@@ -92,12 +92,16 @@ async fn start(
         tokens: vec![TokenEntry {
             name: "ops".into(),
             sha256_hex: token_sha256_hex(OPS_TOKEN),
+            role: rec_admin::Role::Admin,
         }],
         audit_log: dir.path().join("audit.log"),
         catalog: root.join("catalog.sqlite"),
         recordings_root: root.clone(),
         metrics_public: false,
         decryption_keys: DecryptionKeys(keys.map(Arc::new)),
+        limits: rec_admin::AdminLimits::default(),
+        audit_rotation: rec_admin::Rotation::default(),
+        sessions: rec_admin::SessionLimits::default(),
     };
     let server = AdminServer::bind(cfg, Arc::new(Metrics::new()))
         .await

@@ -25,7 +25,7 @@ async fn a_full_disk_refuses_recording_access_but_monitoring_answers() {
         std::fs::OpenOptions::new().append(true).open(&full).is_ok(),
         "this test needs /dev/full"
     );
-    let f = common::start_full(false, Some(full)).await;
+    let f = common::start_full(false, rec_admin::AdminLimits::default(), Some(full)).await;
 
     let r = f.get_with("/healthz", None, &[]).await;
     assert_eq!(r.status(), StatusCode::OK);

@@ -233,6 +233,7 @@ async fn an_idle_authenticated_connection_is_closed_after_the_idle_time() {
             ClientEvent::Reply { .. } => replied = true,
             ClientEvent::Disconnected(_) => break,
             ClientEvent::Acked(_) => {}
+            ClientEvent::Refused(ids) => panic!("messages {ids:?} refused by an idle server"),
         }
     }
     assert!(replied, "served before going idle");
