@@ -428,7 +428,7 @@ fn encrypted_journal_feeds_replay_signaling() {
     let o = run(Some(&cfg));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(report[0]["meta"]["call_id"], call.call_id.as_str());
+    assert_eq!(report[0]["call_id"], call.call_id.as_str());
     assert_eq!(report[0]["status"], "complete");
     // without the key: refused, saying how to give it
     let o = run(None);
@@ -444,5 +444,5 @@ fn encrypted_journal_feeds_replay_signaling() {
     let o = run(Some(&cfg));
     assert!(stderr(&o).contains("no final chunk"), "{}", stderr(&o));
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(report[0]["meta"]["call_id"], call.call_id.as_str());
+    assert_eq!(report[0]["call_id"], call.call_id.as_str());
 }

@@ -283,7 +283,7 @@ onreply_route {{
     assert_eq!(record.call_id, call_id, "{rec_log}");
     assert!(record.answered_at_us.is_some(), "the 200 OK was traced too");
     assert!(
-        !rec_log.contains("refused"),
+        !rec_log.contains("recorder_hep_refused_total"),
         "no HEP packet was refused: {rec_log}"
     );
     let calls = Catalog::open_read_only(out.join("catalog.sqlite"))

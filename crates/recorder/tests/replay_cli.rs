@@ -83,7 +83,9 @@ fn wav_pcm(bytes: &[u8]) -> (u16, Vec<i16>) {
         .position(|w| w == b"data")
         .expect("data chunk")
         + 8;
-    let pcm = bytes[at..]
+    // the data chunk's own size: the call's LIST/INFO tags may follow the samples
+    let size = u32::from_le_bytes(bytes[at - 4..at].try_into().unwrap()) as usize;
+    let pcm = bytes[at..(at + size).min(bytes.len())]
         .chunks_exact(2)
         .map(|c| i16::from_le_bytes([c[0], c[1]]))
         .collect();
