@@ -409,6 +409,31 @@ fn digit_columns(number: Option<&str>) -> (Option<String>, Option<String>) {
     (digits, reversed)
 }
 
+/// Binds `v` as the next numbered SQL parameter; returns its placeholder (`?N`).
+pub(crate) fn bind(values: &mut Vec<Value>, v: Value) -> String {
+    values.push(v);
+    format!("?{}", values.len())
+}
+
+/// The SQL condition matching calls from or to `number` (in any notation), its values bound into `values`;
+/// `None` when the text can match no stored number.
+pub(crate) fn number_sql(number: &str, values: &mut Vec<Value>) -> Option<String> {
+    Some(match number_condition(number)? {
+        NumberMatch::Exact(digits) => {
+            let p = bind(values, Value::Text(digits));
+            format!("(from_digits = {p} OR to_digits = {p})")
+        }
+        NumberMatch::Suffix(rdigits) => {
+            // reversed digits: a suffix becomes a prefix, found as an index range [r, r + ':')
+            // (':' sorts right after '9')
+            let lo = bind(values, Value::Text(rdigits.clone()));
+            let hi = bind(values, Value::Text(format!("{rdigits}:")));
+            format!(
+                "((from_rdigits >= {lo} AND from_rdigits < {hi}) OR (to_rdigits >= {lo} AND to_rdigits < {hi}))"
+            )
+        }
+    })
+}
 /// An open catalog.
 #[derive(Debug)]
 pub struct Catalog {
@@ -556,29 +581,13 @@ impl Catalog {
     pub fn query(&self, query: &Query) -> Result<Vec<CallRecord>> {
         let mut conditions: Vec<String> = Vec::new();
         let mut values: Vec<Value> = Vec::new();
-        let bind = |values: &mut Vec<Value>, v: Value| {
-            values.push(v);
-            format!("?{}", values.len())
-        };
         if let Some(call_id) = &query.call_id {
             let p = bind(&mut values, Value::Text(call_id.clone()));
             conditions.push(format!("call_id = {p}"));
         }
         if let Some(number) = &query.number {
-            match number_condition(number) {
-                Some(NumberMatch::Exact(digits)) => {
-                    let p = bind(&mut values, Value::Text(digits));
-                    conditions.push(format!("(from_digits = {p} OR to_digits = {p})"));
-                }
-                Some(NumberMatch::Suffix(rdigits)) => {
-                    // reversed digits: a suffix becomes a prefix, found as an index range [r, r + ':')
-                    // (':' sorts right after '9')
-                    let lo = bind(&mut values, Value::Text(rdigits.clone()));
-                    let hi = bind(&mut values, Value::Text(format!("{rdigits}:")));
-                    conditions.push(format!(
-                        "((from_rdigits >= {lo} AND from_rdigits < {hi}) OR (to_rdigits >= {lo} AND to_rdigits < {hi}))"
-                    ));
-                }
+            match number_sql(number, &mut values) {
+                Some(c) => conditions.push(c),
                 None => return Ok(Vec::new()),
             }
         }

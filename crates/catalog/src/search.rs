@@ -7,9 +7,7 @@
 
 use rusqlite::types::Value;
 
-use crate::{
-    number_condition, read_call_row, CallRecord, CallStatus, Catalog, NumberMatch, RawCall,
-};
+use crate::{bind, number_sql, read_call_row, CallRecord, CallStatus, Catalog, RawCall};
 use crate::{Result, CALL_COLUMNS};
 
 /// Largest page.
@@ -110,10 +108,6 @@ impl Catalog {
     pub fn search(&self, search: &Search) -> Result<SearchPage> {
         let mut conditions: Vec<String> = Vec::new();
         let mut values: Vec<Value> = Vec::new();
-        let bind = |values: &mut Vec<Value>, v: Value| {
-            values.push(v);
-            format!("?{}", values.len())
-        };
         if let Some(call_id) = &search.call_id {
             let p = bind(&mut values, Value::Text(call_id.clone()));
             conditions.push(format!("call_id = {p}"));
@@ -123,18 +117,8 @@ impl Catalog {
             conditions.push(format!("conversation_id = {p}"));
         }
         if let Some(number) = &search.number {
-            match number_condition(number) {
-                Some(NumberMatch::Exact(digits)) => {
-                    let p = bind(&mut values, Value::Text(digits));
-                    conditions.push(format!("(from_digits = {p} OR to_digits = {p})"));
-                }
-                Some(NumberMatch::Suffix(rdigits)) => {
-                    let lo = bind(&mut values, Value::Text(rdigits.clone()));
-                    let hi = bind(&mut values, Value::Text(format!("{rdigits}:")));
-                    conditions.push(format!(
-                        "((from_rdigits >= {lo} AND from_rdigits < {hi}) OR (to_rdigits >= {lo} AND to_rdigits < {hi}))"
-                    ));
-                }
+            match number_sql(number, &mut values) {
+                Some(c) => conditions.push(c),
                 None => {
                     return Ok(SearchPage {
                         total: 0,
